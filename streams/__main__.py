@@ -1,0 +1,5 @@
+"""``python -m streams`` = the ``flashpoint`` command."""
+
+from streams.cli import main
+
+main()

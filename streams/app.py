@@ -1,0 +1,101 @@
+"""The Faust application: ``build_app(settings)`` and the module-level ``app``.
+
+``faust -A streams.app worker`` and ``flashpoint worker`` both use the module-level ``app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as aiokafka_driver
+from platformdirs import user_data_dir
+
+from streams.agents import Runtime, wire
+from streams.classifier.base import Classifier
+from streams.config import ClassifierSettings, Settings, get_settings
+
+log = logging.getLogger("flashpoint.app")
+
+
+class IdempotentProducer(aiokafka_driver.Producer):  # type: ignore[misc]
+    """Faust's aiokafka producer with acks=all and idempotence on outside transactions too."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
+
+
+class Transport(aiokafka_driver.Transport):  # type: ignore[misc]
+    """The aiokafka transport with :class:`IdempotentProducer`."""
+
+    Producer = IdempotentProducer
+
+
+class FlashpointApp(faust.App):  # type: ignore[misc]
+    """A Faust app that uses the idempotent producer and creates the registry's topics at start."""
+
+    runtime: Runtime
+    flashpoint_settings: Settings
+
+    def _new_transport(self) -> Any:
+        return Transport(self.conf.broker_consumer, self)
+
+    def _new_producer_transport(self) -> Any:
+        return Transport(self.conf.broker_producer, self)
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        from streams.topic_admin import create_topics
+
+        created = await asyncio.get_running_loop().run_in_executor(
+            None, create_topics, self.flashpoint_settings
+        )
+        self.runtime.topics_present = True
+        log.info("topics ready: %s", ", ".join(f"{t} ({'created' if c else 'present'})" for t, c in created.items()))
+
+
+def default_classifier_loader(settings: ClassifierSettings) -> Classifier:
+    """Load the configured classifier (wrapped in the fault drill when one is set)."""
+    from streams.classifier.model import load_classifier
+
+    classifier: Classifier = load_classifier(settings)
+    if settings.fail_on:
+        from streams.classifier.fault import FailingClassifier
+
+        classifier = FailingClassifier(classifier, settings.fail_on)
+    return classifier
+
+
+def build_app(
+    settings: Settings,
+    load_classifier: Callable[[ClassifierSettings], Classifier] = default_classifier_loader,
+) -> FlashpointApp:
+    """A Faust app configured from settings, with Flashpoint's agent and web views attached."""
+    app = FlashpointApp(
+        settings.app_id,
+        broker=settings.broker,
+        version=1,
+        autodiscover=False,
+        datadir=settings.data_dir or str(Path(user_data_dir("flashpoint")) / settings.app_id),
+        web_port=settings.web_port,
+        web_host=settings.web_host,
+        web_enabled=True,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        topic_allow_declare=True,
+        producer_acks=-1,
+        producer_request_timeout=min(120.0, settings.producer_retries_max_seconds),
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=True,
+        broker_commit_interval=1.0,
+    )
+    app.flashpoint_settings = settings
+    app.runtime = wire(app, settings, load_classifier)
+    return app
+
+
+app = build_app(get_settings())

@@ -1,0 +1,1 @@
+"""The escalation classifier: encoder, trained head, evidence, actors and severity."""

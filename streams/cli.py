@@ -1,0 +1,42 @@
+"""``flashpoint``: Faust's own CLI (worker, send, agents, tables, ...) plus the project's commands.
+
+The project's commands are plain click commands added to Faust's root group, so
+``flashpoint worker`` and ``flashpoint kafka up`` share one entry point and one ``--help``.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+def project_commands() -> list[click.Command]:
+    """Every command Flashpoint adds to Faust's CLI."""
+    from streams.classifier.cli import eval_command, train_command
+    from streams.commands import classify_command, produce_command, tail_command
+    from streams.contract import contract_group
+    from streams.demo import demo_command
+    from streams.kafka_local import kafka_group
+    from streams.topic_admin import topics_group
+
+    return [
+        kafka_group,
+        topics_group,
+        contract_group,
+        classify_command,
+        train_command,
+        eval_command,
+        produce_command,
+        tail_command,
+        demo_command,
+    ]
+
+
+def main() -> None:
+    """Entry point of the ``flashpoint`` console script."""
+    from faust.cli.faust import cli
+
+    from streams.app import app
+
+    for command in project_commands():
+        cli.add_command(command)
+    app.main()

@@ -1,0 +1,110 @@
+"""Classify a batch of articles: the one code path shared by the agent and ``flashpoint classify``.
+
+A classifier exception on a batch is retried once; if the batch still fails, its articles are
+classified one at a time so that a single poison article fails alone and the rest proceed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas import ClassifiedArticle
+from schemas.events import Article
+from streams.classifier.base import Assessment, Classifier, is_escalation
+from streams.pipeline.decode import utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClassificationFailure:
+    """An article the classifier could not process, even on its own."""
+
+    article: Article
+    error_type: str
+    error_message: str
+
+
+def assess_resilient(
+    classifier: Classifier, articles: Sequence[Article]
+) -> list[Assessment | ClassificationFailure]:
+    """Assess a batch; isolate the articles that make the classifier raise.
+
+    Returns one entry per article, in order. Never raises for a data problem: the failure is
+    returned for that article alone.
+    """
+    if not articles:
+        return []
+    for attempt in (1, 2):
+        try:
+            assessed = classifier.assess(articles)
+        except Exception as exc:
+            log.warning(
+                "classifier failed on a batch of %d (attempt %d): %r", len(articles), attempt, exc
+            )
+            continue
+        if len(assessed) != len(articles):
+            log.error("classifier returned %d results for %d articles", len(assessed), len(articles))
+            break
+        return list(assessed)
+    results: list[Assessment | ClassificationFailure] = []
+    for article in articles:
+        try:
+            (one,) = classifier.assess([article])
+        except Exception as exc:
+            log.error("classifier failed on article %s: %r", article.id, exc)
+            results.append(ClassificationFailure(article, "classifier_error", f"{type(exc).__name__}: {exc}"))
+        else:
+            results.append(one)
+    return results
+
+
+def to_classified(
+    article: Article,
+    assessment: Assessment,
+    classifier: Classifier,
+    *,
+    received_at: datetime,
+    classified_at: datetime,
+) -> ClassifiedArticle:
+    """The ``ClassifiedArticle`` event for an article and its assessment."""
+    return ClassifiedArticle(
+        article_id=article.id,
+        article_version=article.version,
+        escalation=is_escalation(assessment.signals),
+        level=assessment.level,
+        severity=assessment.severity,
+        scores=assessment.scores,
+        signals=assessment.signals,
+        actors=assessment.actors,
+        model=classifier.model_info,
+        received_at=received_at,
+        classified_at=classified_at,
+    )
+
+
+def classify_articles(
+    classifier: Classifier,
+    articles: Sequence[Article],
+    received_at: Sequence[datetime],
+    now: Callable[[], datetime] = utc_now,
+) -> list[ClassifiedArticle | ClassificationFailure]:
+    """Classify a batch: one ``ClassifiedArticle`` or ``ClassificationFailure`` per article, in order."""
+    outcomes = assess_resilient(classifier, articles)
+    classified_at = now()
+    results: list[ClassifiedArticle | ClassificationFailure] = []
+    for article, received, outcome in zip(articles, received_at, outcomes, strict=True):
+        if isinstance(outcome, ClassificationFailure):
+            results.append(outcome)
+            continue
+        try:
+            results.append(
+                to_classified(article, outcome, classifier, received_at=received, classified_at=classified_at)
+            )
+        except ValueError as exc:  # the classifier produced something the contract rejects
+            log.error("classification of %s violates the contract: %s", article.id, exc)
+            results.append(ClassificationFailure(article, "invalid_classification", str(exc)))
+    return results

@@ -1,0 +1,302 @@
+"""Decode a raw ``news.articles.v1`` message value into an :class:`~schemas.Article`.
+
+:func:`decode_article` never raises: every input yields either a valid article or a
+:class:`~schemas.DeadLetter` carrying the exact original bytes, where they came from and a
+machine-readable ``error_type`` (see :data:`ERROR_TYPES`) with a human-readable reason. The
+checks run cheapest first, so a 10 MB value is refused by its length without being read.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+from pydantic import TypeAdapter, ValidationError
+
+from schemas import Article, DeadLetter
+
+EMPTY_MESSAGE: Final = "empty_message"
+MESSAGE_TOO_LARGE: Final = "message_too_large"
+NOT_UTF8: Final = "not_utf8"
+INVALID_JSON: Final = "invalid_json"
+NOT_AN_OBJECT: Final = "not_an_object"
+INVALID_ARTICLE: Final = "invalid_article"
+INTERNAL_ERROR: Final = "internal_error"
+
+#: Every ``error_type`` the decoder produces, with what it means (documented in docs/CONTRACT.md).
+ERROR_TYPES: Final[dict[str, str]] = {
+    EMPTY_MESSAGE: "The value is empty: zero bytes, or a null value (tombstone).",
+    MESSAGE_TOO_LARGE: (
+        "The value has more bytes than any article within the body limit can take "
+        "(see max_message_bytes); it is refused without being parsed."
+    ),
+    NOT_UTF8: "The value is not valid UTF-8.",
+    INVALID_JSON: (
+        "The value is not one JSON document: a syntax error, NaN or Infinity, a key repeated "
+        "in one object, a string with an unpaired surrogate escape, or nesting too deep."
+    ),
+    NOT_AN_OBJECT: "The JSON is valid but not an object (an array, a string, a number, ...).",
+    INVALID_ARTICLE: (
+        "The object is not a valid Article: the message lists each field path and reason "
+        "(missing id, unknown field, body over the limit, body empty after normalisation, ...)."
+    ),
+    INTERNAL_ERROR: "The decoder itself failed (a bug): the message names the exception.",
+}
+
+#: Longest error_message a dead letter carries; a long list of field errors is cut here.
+MAX_ERROR_MESSAGE_CHARS: Final = 4_000
+#: Bytes allowed beyond the body: the other fields at their limits, JSON-escaped, fit in this.
+_NON_BODY_BYTES: Final = 1024 * 1024
+#: The most bytes one character of a JSON string can take: a surrogate pair escape, \\uXXXX\\uXXXX.
+_MAX_BYTES_PER_CHAR: Final = 12
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Article.id's own type, so the dead letter's article_id is the id the article would have had.
+_ARTICLE_ID: Final = TypeAdapter(Annotated[str, *Article.model_fields["id"].metadata])
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a message was read: its topic, partition, offset and key (None when unknown)."""
+
+    topic: str | None
+    partition: int | None
+    offset: int | None
+    key: bytes | None
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+def max_message_bytes(max_body_chars: int) -> int:
+    """The longest value that could hold a valid article with a body of ``max_body_chars``.
+
+    Every body character escaped in the costliest way JSON allows, plus room for the other
+    fields at their limits. Only a value padded with megabytes of insignificant whitespace
+    could be valid above this, and such a value is not worth reading.
+    """
+    return _MAX_BYTES_PER_CHAR * max_body_chars + _NON_BODY_BYTES
+
+
+class _Rejected(Exception):
+    """A reason to dead-letter, raised inside the decoder and never outside it."""
+
+    def __init__(self, error_type: str, message: str, article_id: str | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.article_id = article_id
+
+
+def decode_article(
+    value: bytes | None,
+    source: Source,
+    *,
+    max_body_chars: int,
+    app_version: str,
+    now: Callable[[], datetime] = utc_now,
+) -> Article | DeadLetter:
+    """The article in ``value``, or a dead letter saying why there is none. Never raises."""
+    try:
+        return _decode(value, max_body_chars)
+    except _Rejected as rejected:
+        error_type, message, article_id = rejected.error_type, rejected.message, rejected.article_id
+    except Exception as exc:  # noqa: BLE001 -- the contract is "never raise"; the bug is reported
+        error_type, message, article_id = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None
+    try:
+        received_at = now()
+    except Exception:  # noqa: BLE001 -- a broken clock must not lose the message
+        received_at = utc_now()
+    return make_dead_letter(
+        value,
+        source,
+        error_type=error_type,
+        error_message=message,
+        article_id=article_id,
+        app_version=app_version,
+        received_at=received_at,
+    )
+
+
+def _decode(value: bytes | None, max_body_chars: int) -> Article:
+    if value is None or len(value) == 0:
+        raise _Rejected(EMPTY_MESSAGE, "the message value is empty (zero bytes)" if value is not None else "the message value is null (a tombstone)")
+    limit = max_message_bytes(max_body_chars)
+    if len(value) > limit:
+        raise _Rejected(
+            MESSAGE_TOO_LARGE,
+            f"the message has {len(value)} bytes, over the {limit} bytes that an article with a "
+            f"body of at most {max_body_chars} characters can take",
+        )
+    raw = bytes(value)
+    if raw.startswith(_UTF8_BOM):  # tolerated (RFC 8259 §8.1): some producers write one
+        raw = raw[len(_UTF8_BOM) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Rejected(
+            NOT_UTF8, f"not valid UTF-8: {exc.reason} at byte {exc.start} ({raw[exc.start : exc.end]!r})"
+        ) from None
+    document = _parse_json(text)
+    if not isinstance(document, dict):
+        raise _Rejected(NOT_AN_OBJECT, f"expected a JSON object (an Article), got {_json_kind(document)}")
+    article_id = _readable_id(document)
+    try:
+        return Article.model_validate(document, context={"max_body_chars": max_body_chars})
+    except ValidationError as exc:
+        raise _Rejected(INVALID_ARTICLE, format_validation_error(exc), article_id) from None
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON libraries disagree on which of two equal keys wins; refusing is the only safe reading.
+    obj: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in obj:
+            raise _DuplicateKeyError(f"key {key!r} appears twice in one object")
+        obj[key] = item
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise _Rejected(INVALID_JSON, f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _Rejected(INVALID_JSON, "not valid JSON: nested too deeply") from None
+    except ValueError as exc:
+        raise _Rejected(INVALID_JSON, f"not valid JSON: {exc}") from None
+    for path, string in _strings(document):
+        match = _SURROGATE.search(string)
+        if match:
+            raise _Rejected(
+                INVALID_JSON,
+                f"not valid JSON text: the string at {path} contains an unpaired surrogate "
+                f"(\\u{ord(match.group()):04x}), which is not a Unicode character",
+            )
+    return document
+
+
+def _strings(document: Any) -> Iterator[tuple[str, str]]:
+    """Every string in a parsed JSON document, keys included, with its path ($.a[0].b)."""
+    stack: list[tuple[str, Any]] = [("$", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            yield path, node
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                yield path, key
+                stack.append((f"{path}.{key}", item))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(node))
+
+
+def _json_kind(document: Any) -> str:
+    if isinstance(document, list):
+        return "an array"
+    if isinstance(document, str):
+        return "a string"
+    if isinstance(document, bool):
+        return "true" if document else "false"
+    if document is None:
+        return "null"
+    return "a number"
+
+
+def _readable_id(document: dict[str, Any]) -> str | None:
+    """The article id for the dead letter, when the object has a usable one."""
+    candidate = document.get("id")
+    if not isinstance(candidate, str):
+        return None
+    try:
+        return _ARTICLE_ID.validate_python(candidate)
+    except ValidationError:
+        return None
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """``path: reason; path: reason`` for every error, e.g. ``id: Field required``."""
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        path = ".".join(str(part) for part in error["loc"]) or "(article)"
+        reason = error["msg"].removeprefix("Value error, ")
+        parts.append(f"{path}: {_cut(reason, 500)}")
+    return "; ".join(parts)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def make_dead_letter(
+    value: bytes | None,
+    source: Source,
+    *,
+    error_type: str,
+    error_message: str,
+    article_id: str | None,
+    app_version: str,
+    received_at: datetime,
+) -> DeadLetter:
+    """A dead letter holding ``value`` exactly (base64), its source and the reason. Never raises.
+
+    Also used by the streaming agent for articles the classifier could not process. Values
+    that would make the dead letter itself invalid are repaired rather than refused: a
+    negative partition or offset (Kafka's "unknown") becomes None, a naive ``received_at`` is
+    taken as UTC, an empty type or message gets a placeholder and a long message is cut.
+    """
+    original = _as_bytes(value)
+    key = _as_bytes(source.key) if source.key is not None else None
+    if received_at.tzinfo is None or received_at.utcoffset() is None:
+        received_at = received_at.replace(tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "original": base64.b64encode(original).decode("ascii"),
+        "original_key": base64.b64encode(key).decode("ascii") if key is not None else None,
+        "article_id": _safe_text(article_id) or None,
+        "source_topic": _safe_text(source.topic) or None,
+        "source_partition": _non_negative(source.partition),
+        "source_offset": _non_negative(source.offset),
+        "error_type": _safe_text(error_type) or "unknown",
+        "error_message": _cut(_safe_text(error_message), MAX_ERROR_MESSAGE_CHARS) or "no reason given",
+        "received_at": received_at,
+        "app_version": _safe_text(app_version),
+    }
+    try:
+        return DeadLetter.model_validate(fields)
+    except ValidationError:
+        # Only a bug in the repairs above gets here; the original bytes must still survive.
+        fields["received_at"] = utc_now()
+        return DeadLetter.model_construct(**fields)
+
+
+def _as_bytes(value: object) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return b""
+
+
+def _safe_text(value: object) -> str:
+    """A string that serialises as UTF-8: unpaired surrogates are replaced."""
+    if value is None:
+        return ""
+    return _SURROGATE.sub("\ufffd", str(value))
+
+
+def _non_negative(value: int | None) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

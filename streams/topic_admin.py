@@ -1,0 +1,197 @@
+"""``flashpoint topics create|list``: Flashpoint's topics on the broker, from the registry.
+
+:func:`create_topics` creates every registry topic that is missing (with the settings' prefix,
+partitions and replication and the topic's own configs) and leaves existing ones alone, so it
+is safe to run on every deploy. :func:`describe_topics` reads back what the broker holds and
+where it differs from the registry. Both take a :class:`~streams.config.Settings`; only the CLI
+layer reads the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import click
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import for_code as error_for_code
+
+from streams.config import Settings, get_settings
+from streams.topics import REGISTRY, TopicSpec
+
+CLIENT_ID: Final = "flashpoint-topics"
+#: How long to wait for new topics to have a leader for every partition.
+READY_TIMEOUT_MS: Final = 30_000
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """One registry topic as the broker holds it (or its absence), against what it should be."""
+
+    spec: TopicSpec
+    name: str
+    exists: bool
+    partitions: int | None = None
+    replication: int | None = None
+    #: The topic's configs as the broker reports them: the registry's keys and every override.
+    config: dict[str, str] = field(default_factory=dict)
+    #: What the registry and settings ask for, where the broker differs (empty when in line).
+    drift: tuple[str, ...] = ()
+
+
+@contextmanager
+def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
+    """A kafka-python admin client on the settings' brokers, closed on exit."""
+    client = KafkaAdminClient(
+        bootstrap_servers=settings.broker_servers(),
+        client_id=CLIENT_ID,
+        request_timeout_ms=30_000,
+        bootstrap_timeout_ms=30_000,
+    )
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def create_topics(settings: Settings) -> dict[str, bool]:
+    """Create the registry's missing topics; full topic name -> True if created by this call.
+
+    A topic that already exists is left as it is (False), whatever its configuration: use
+    :func:`describe_topics` to see drift. Raises :class:`kafka.errors.KafkaError` when the
+    broker refuses a topic for any other reason than its existence.
+    """
+    with admin_client(settings) as admin:
+        wanted = {spec.full_name(settings.topic_prefix): spec for spec in REGISTRY}
+        present = set(admin.list_topics())
+        missing = {name: spec for name, spec in wanted.items() if name not in present}
+        created: set[str] = set()
+        if missing:
+            request = {
+                name: {
+                    "num_partitions": settings.partitions,
+                    "replication_factor": settings.replication,
+                    "configs": spec.config(settings),
+                }
+                for name, spec in missing.items()
+            }
+            response = admin.create_topics(request, raise_errors=False)
+            for topic in response["topics"]:
+                error = error_for_code(topic["error_code"])
+                if error is TopicAlreadyExistsError:  # created concurrently by someone else
+                    continue
+                if topic["error_code"] != 0:
+                    raise error(f"{topic['name']}: {topic.get('error_message') or error.__name__}")
+                created.add(topic["name"])
+            admin.wait_for_topics(sorted(created), timeout_ms=READY_TIMEOUT_MS)
+    return {name: name in created for name in wanted}
+
+
+def describe_topics(settings: Settings) -> list[TopicState]:
+    """Every registry topic as the broker holds it, in registry order, with its drift."""
+    names = [spec.full_name(settings.topic_prefix) for spec in REGISTRY]
+    with admin_client(settings) as admin:
+        metadata = {topic["name"]: topic for topic in admin.describe_topics(names)}
+        existing = [n for n in names if n in metadata and metadata[n].get("error_code", 0) == 0]
+        configs: dict[str, dict[str, Any]] = {}
+        if existing:
+            resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in existing]
+            configs = admin.describe_configs(resources, config_filter="all").get("topic", {})
+    states = []
+    for spec, name in zip(REGISTRY, names, strict=True):
+        if name not in existing:
+            states.append(TopicState(spec=spec, name=name, exists=False, drift=("missing",)))
+            continue
+        partitions = metadata[name].get("partitions") or []
+        replication = max((len(p.get("replica_nodes") or []) for p in partitions), default=0)
+        config = _visible_config(spec, settings, configs.get(name, {}))
+        states.append(
+            TopicState(
+                spec=spec,
+                name=name,
+                exists=True,
+                partitions=len(partitions),
+                replication=replication,
+                config=config,
+                drift=_drift(spec, settings, len(partitions), replication, config),
+            )
+        )
+    return states
+
+
+def _visible_config(spec: TopicSpec, settings: Settings, entries: dict[str, Any]) -> dict[str, str]:
+    """The registry's keys (whatever their source) and every per-topic override, by name."""
+    wanted = spec.config(settings)
+    return {
+        key: str(entry.get("value"))
+        for key, entry in sorted(entries.items())
+        if key in wanted or entry.get("config_source") == "DYNAMIC_TOPIC_CONFIG"
+    }
+
+
+def _drift(
+    spec: TopicSpec, settings: Settings, partitions: int, replication: int, config: dict[str, str]
+) -> tuple[str, ...]:
+    found = []
+    if partitions != settings.partitions:
+        found.append(f"partitions {partitions}, settings ask for {settings.partitions}")
+    if replication != settings.replication:
+        found.append(f"replication {replication}, settings ask for {settings.replication}")
+    for key, value in spec.config(settings).items():
+        if config.get(key) != value:
+            found.append(f"{key}={config.get(key)}, registry asks for {value}")
+    return tuple(found)
+
+
+def _format_config(config: dict[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in config.items())
+
+
+@click.group(name="topics")
+def topics_group() -> None:
+    """Create and inspect Flashpoint's Kafka topics (from the topic registry)."""
+
+
+@topics_group.command(name="create")
+def create_command() -> None:
+    """Create the missing topics; existing ones are reported, never altered."""
+    settings = get_settings()
+    try:
+        created = create_topics(settings)
+        states = {state.name: state for state in describe_topics(settings)}
+    except KafkaError as exc:
+        raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
+    for name, was_created in created.items():
+        state = states[name]
+        verb = "created" if was_created else "exists "
+        click.echo(
+            f"{verb} {name} partitions={state.partitions} replication={state.replication} "
+            f"{_format_config(state.config)}"
+        )
+        for line in state.drift:
+            click.echo(f"  drift: {line}", err=True)
+    count = sum(created.values())
+    click.echo(f"{count} created, {len(created) - count} already present")
+
+
+@topics_group.command(name="list")
+def list_command() -> None:
+    """Show every registry topic with partitions, replication and config read from the broker."""
+    settings = get_settings()
+    try:
+        states = describe_topics(settings)
+    except KafkaError as exc:
+        raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
+    for state in states:
+        if not state.exists:
+            click.echo(f"{state.name}  MISSING (run `flashpoint topics create`)")
+            continue
+        click.echo(
+            f"{state.name}  partitions={state.partitions} replication={state.replication}  "
+            f"{_format_config(state.config)}"
+        )
+        for line in state.drift:
+            click.echo(f"  drift: {line}")

@@ -1,0 +1,147 @@
+"""Helpers for the end-to-end tests: inputs to send, sending them, and collecting the outputs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from schemas import Alert, ClassifiedArticle, DeadLetter
+from streams.kafka_local import Cluster, free_port_block
+from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS
+from streams.worker_process import WorkerProcess
+from tests.corpus import ALL_ARTICLES, ESCALATIONS
+
+MAX_BODY_CHARS = 20_000
+POISON = "POISON-PILL-7f3a"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One message to send and what should become of it."""
+
+    raw: bytes
+    key: bytes | None
+    article: tuple[str, int] | None  # (id, version) when it is a valid article
+    error_type: str | None  # the dead letter's expected error_type, when it is not
+
+
+def article_json(aid: str, title: str, body: str, version: int = 1) -> bytes:
+    return json.dumps({"id": aid, "title": title, "body": body, "version": version, "language": "en"}).encode()
+
+
+def valid_inputs(versions: int = 1) -> list[Input]:
+    """Every corpus article, in ``versions`` versions (later ones with an updated title)."""
+    out = []
+    for version in range(1, versions + 1):
+        for aid, title, body, _ in ALL_ARTICLES:
+            t = title if version == 1 else f"{title} (update {version})"
+            out.append(Input(article_json(aid, t, body, version), aid.encode(), (aid, version), None))
+    return out
+
+
+def malformed_inputs() -> list[Input]:
+    """Inputs that must be dead-lettered by the decoder, each with its expected error type."""
+    long_body = "The talks went on for hours without result. " * 600  # ~27 000 chars > limit
+    cases: list[tuple[bytes, str]] = [
+        (b'{"id": "bad-json-1", "body": "unterminated', "invalid_json"),
+        (b"this is not json at all", "invalid_json"),
+        (b"[1, 2, 3]", "not_an_object"),
+        (b'{"title": "no id here", "body": "Some text."}', "invalid_article"),
+        (b'{"id": "x-unknown", "body": "Some text.", "colour": "red"}', "invalid_article"),
+        (b'{"id": "x-lang", "body": "Some text.", "language": "english"}', "invalid_article"),
+        (json.dumps({"id": "x-too-long", "body": long_body}).encode(), "invalid_article"),
+        (b'{"id": "x-latin1", "body": "caf\xe9 au lait"}', "not_utf8"),
+        (b"\xff\xfe\x00\x01 binary garbage", "not_utf8"),
+        (b'{"id": "x-empty", "body": ""}', "invalid_article"),
+        (b'{"id": "x-markup", "body": "<p>  </p><br/>"}', "invalid_article"),
+        (b"", "empty_message"),
+    ]
+    return [Input(raw, None, None, error) for raw, error in cases]
+
+
+def poison_input() -> Input:
+    aid, title, body, _ = ESCALATIONS[0]
+    return Input(article_json("poison-1", title, f"{body} {POISON}"), b"poison-1", None, "classifier_error")
+
+
+def send(bootstrap: str, topic: str, inputs: list[Input]) -> dict[tuple[int, int], Input]:
+    """Send every input; return them by (partition, offset) as the broker acknowledged them."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", max_request_size=2_000_000)
+    try:
+        futures = [(producer.send(topic, key=i.key, value=i.raw), i) for i in inputs]
+        producer.flush()
+        placed = {}
+        for future, item in futures:
+            meta = future.get(timeout=30)
+            placed[(meta.partition, meta.offset)] = item
+        return placed
+    finally:
+        producer.close()
+
+
+@dataclass
+class Outputs:
+    """Everything read back from the three output topics."""
+
+    classified: list[ClassifiedArticle] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+    def accounted(self) -> int:
+        return len({(c.article_id, c.article_version) for c in self.classified}) + len(
+            {(d.source_partition, d.source_offset) for d in self.dead}
+        )
+
+
+class OutputReader:
+    """Reads the output topics of one prefix from the beginning, incrementally."""
+
+    def __init__(self, bootstrap: str, prefix: str) -> None:
+        self.topics = {s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS)}
+        self.consumer = KafkaConsumer(
+            *self.topics, bootstrap_servers=bootstrap.split(","), auto_offset_reset="earliest",
+            enable_auto_commit=False, group_id=None, fetch_max_bytes=50_000_000,
+        )
+        self.out = Outputs()
+
+    def read_until(self, done: Callable[[Outputs], bool], timeout: float) -> Outputs:
+        """Poll (blocking on the broker) until ``done(outputs)`` or the timeout."""
+        deadline = time.monotonic() + timeout
+        while not done(self.out) and time.monotonic() < deadline:
+            for records in self.consumer.poll(timeout_ms=500).values():
+                for r in records:
+                    spec = self.topics[r.topic]
+                    if spec is CLASSIFIED:
+                        self.out.classified.append(ClassifiedArticle.model_validate_json(r.value))
+                    elif spec is ALERTS:
+                        self.out.alerts.append(Alert.model_validate_json(r.value))
+                    else:
+                        self.out.dead.append(DeadLetter.model_validate_json(r.value))
+        return self.out
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def start_worker(kafka: Cluster, prefix: str, tmp: Path, **extra: str) -> WorkerProcess:
+    env = {
+        "FLASHPOINT_BROKER": kafka.broker_url,
+        "FLASHPOINT_TOPIC_PREFIX": prefix,
+        "FLASHPOINT_APP_ID": f"fp-{prefix.strip('.')}",
+        "FLASHPOINT_DATA_DIR": str(tmp / "faust"),
+        "FLASHPOINT_PARTITIONS": "3",
+        "FLASHPOINT_MAX_BODY_CHARS": str(MAX_BODY_CHARS),
+        "FLASHPOINT_BATCH_MAX": "8",
+        "FLASHPOINT_BATCH_WITHIN": "0.3",
+        **extra,
+    }
+    return WorkerProcess(env, free_port_block(1), tmp / "worker.log").start()
+
+
+def input_topic(prefix: str) -> str:
+    return ARTICLES.full_name(prefix)

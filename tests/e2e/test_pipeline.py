@@ -1,0 +1,166 @@
+"""End to end on the real broker with the real model: every input accounted for.
+
+A worker runs as a child process (``python -m streams worker``) on the session's broker; the
+tests send articles and malformed messages with kafka-python and read every output topic back.
+"""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from schemas import Article
+from streams.kafka_local import Cluster
+from streams.pipeline.alert import alert_id
+from tests.corpus import ESCALATIONS, HARD_NEGATIVES
+from tests.e2e.harness import (
+    POISON,
+    Input,
+    OutputReader,
+    Outputs,
+    input_topic,
+    malformed_inputs,
+    poison_input,
+    send,
+    start_worker,
+    valid_inputs,
+)
+
+pytestmark = [pytest.mark.kafka, pytest.mark.model, pytest.mark.e2e]
+
+
+def _metric(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """Samples of one metric from a Prometheus text exposition, keyed by their labels."""
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                values[tuple(sorted(sample.labels.items()))] = sample.value
+    return values
+
+
+def _check_accounting(placed: dict[tuple[int, int], Input], out: Outputs) -> None:
+    """Every input is in classified or dead letters, nothing else is, and dead bytes are exact."""
+    expected_articles = collections.Counter(i.article for i in placed.values() if i.article)
+    got_articles = collections.Counter((c.article_id, c.article_version) for c in out.classified)
+    assert set(got_articles) == set(expected_articles)
+
+    expected_dead = {pos: i for pos, i in placed.items() if i.article is None}
+    got_dead = {(d.source_partition, d.source_offset): d for d in out.dead}
+    assert set(got_dead) == set(expected_dead), "dead letters are exactly the invalid inputs"
+    for pos, dead in got_dead.items():
+        assert dead.original_bytes() == expected_dead[pos].raw
+        assert dead.error_type == expected_dead[pos].error_type, dead.error_message
+        assert dead.error_message
+
+
+def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, tmp_path: Path) -> None:
+    prefix = f"e2e-{unique}."
+    worker = start_worker(kafka, prefix, tmp_path, FLASHPOINT_CLASSIFIER__FAIL_ON=POISON)
+    reader = OutputReader(kafka.bootstrap, prefix)
+    try:
+        states = worker.wait_ready()
+        assert states[-1] == {"ready": True, "model_loaded": True, "topics_present": True, "consumer_assigned": True}
+
+        inputs = [*valid_inputs(versions=1), *malformed_inputs(), poison_input()]
+        inputs += [i for i in valid_inputs(versions=2) if i.article and i.article[1] == 2][:6]  # updates
+        assert len(inputs) >= 50
+        placed = send(kafka.bootstrap, input_topic(prefix), inputs)
+        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
+
+        # Exactly once each: no repeats in a clean run.
+        assert len(out.classified) + len(out.dead) == len(inputs)
+        _check_accounting(placed, out)
+
+        # The poison article is dead-lettered alone, with the classifier's reason.
+        poison = [d for d in out.dead if d.error_type == "classifier_error"]
+        assert [d.article_id for d in poison] == ["poison-1"]
+        assert POISON in poison[0].original_bytes().decode()
+
+        # Alerts: exactly for the escalations, with consistent fields and exact evidence.
+        articles = {
+            (a.id, a.version): a
+            for a in (Article.model_validate_json(i.raw) for i in inputs if i.article is not None)
+        }
+        classified = {(c.article_id, c.article_version): c for c in out.classified}
+        escalated = {k for k, c in classified.items() if c.escalation}
+        assert {(a.article.id, a.article.version) for a in out.alerts} == escalated
+        assert len(out.alerts) == len(escalated)
+        for alert in out.alerts:
+            key = (alert.article.id, alert.article.version)
+            c, article = classified[key], articles[key]
+            assert alert.alert_id == alert_id(article.id, article.version, c.model)
+            assert (alert.signals, alert.actors, alert.severity, alert.level) == (
+                c.signals, c.actors, c.severity, c.level,
+            )
+            assert alert.article.title == article.title
+            assert alert.summary
+            assert alert.level != "none"
+        for c in out.classified:
+            article = articles[(c.article_id, c.article_version)]
+            for signal in c.signals:
+                for ev in signal.evidence:
+                    assert getattr(article, ev.field)[ev.start : ev.end] == ev.text
+
+        # The model's side of it: the written escalations alert, the hard negatives do not.
+        alerted_ids = {k[0] for k in escalated}
+        hits = sum(aid in alerted_ids for aid, *_ in ESCALATIONS)
+        false_alarms = [aid for aid, *_ in HARD_NEGATIVES if aid in alerted_ids]
+        assert hits >= 0.9 * len(ESCALATIONS), f"only {hits} of {len(ESCALATIONS)} escalations alerted"
+        assert len(false_alarms) <= 1, f"hard negatives alerted: {false_alarms}"
+
+        # /metrics agrees with what the test counted.
+        status, text = worker.get("/metrics")
+        assert status == 200
+        assert _metric(text, "flashpoint_articles_in_total")[()] == len(inputs)
+        assert _metric(text, "flashpoint_articles_classified_total")[()] == len(out.classified)
+        dead_by_type = collections.Counter(d.error_type for d in out.dead)
+        assert {dict(k)["error_type"]: v for k, v in _metric(text, "flashpoint_dead_letters_total").items()} == (
+            dead_by_type
+        )
+        assert sum(_metric(text, "flashpoint_alerts_total").values()) == len(out.alerts)
+        assert _metric(text, "flashpoint_batch_size_count")[()] >= 1
+
+        assert worker.terminate() == 0, worker.log_tail()
+    finally:
+        reader.close()
+        worker.stop_quietly()
+
+
+def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
+    kafka: Cluster, unique: str, tmp_path: Path
+) -> None:
+    prefix = f"e2e-{unique}."
+    inputs = [*valid_inputs(versions=4), *malformed_inputs()]
+    first = start_worker(kafka, prefix, tmp_path, FLASHPOINT_BATCH_MAX="4")
+    reader = OutputReader(kafka.bootstrap, prefix)
+    second = None
+    try:
+        first.wait_ready()
+        placed = send(kafka.bootstrap, input_topic(prefix), inputs)
+        seen = reader.read_until(lambda o: len(o.classified) >= 12, timeout=300)
+        first.kill()
+        at_kill = seen.accounted()
+        assert 12 <= at_kill < len(inputs), "the kill must land mid-stream"
+
+        second = start_worker(kafka, prefix, tmp_path)
+        second.wait_ready()
+        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
+        _check_accounting(placed, out)
+
+        # Repeats are allowed, but a repeated alert carries the same id as the first.
+        ids_by_article: dict[tuple[str, int], set[str]] = collections.defaultdict(set)
+        for alert in out.alerts:
+            ids_by_article[(alert.article.id, alert.article.version)].add(alert.alert_id)
+        assert all(len(ids) == 1 for ids in ids_by_article.values())
+        escalated = {(c.article_id, c.article_version) for c in out.classified if c.escalation}
+        assert set(ids_by_article) == escalated
+        assert second.terminate() == 0, second.log_tail()
+    finally:
+        reader.close()
+        first.stop_quietly()
+        if second is not None:
+            second.stop_quietly()

@@ -1,0 +1,70 @@
+"""The pure pipeline: resilient batch classification, classified articles, alerts and their ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas import Article, ModelInfo
+from streams.pipeline.alert import alert_id, build_alert, summarise
+from streams.pipeline.classify import ClassificationFailure, classify_articles
+from tests.fakes import KeywordClassifier
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def art(aid: str, body: str, title: str = "", version: int = 1) -> Article:
+    return Article(id=aid, title=title, body=body, version=version)
+
+
+def test_a_poison_article_fails_alone_and_the_rest_of_the_batch_is_classified() -> None:
+    fake = KeywordClassifier()
+    batch = [art("a", "Washington warned Havana."), art("b", "It may explode."), art("c", "A ceasefire held.")]
+    results = classify_articles(fake, batch, [T0] * 3, now=lambda: T0)
+    assert isinstance(results[1], ClassificationFailure)
+    assert results[1].article.id == "b"
+    assert "exploded" in results[1].error_message
+    assert [r.article_id for r in (results[0], results[2])] == ["a", "c"]  # type: ignore[union-attr]
+    # whole batch, its retry, then one by one
+    assert fake.calls == [3, 3, 1, 1, 1]
+
+
+def test_a_healthy_batch_is_classified_in_one_call() -> None:
+    fake = KeywordClassifier()
+    results = classify_articles(fake, [art("a", "Calm day."), art("b", "Drone strike hit a depot.")], [T0] * 2)
+    assert fake.calls == [2]
+    assert [r.escalation for r in results] == [False, True]  # type: ignore[union-attr]
+
+
+def test_alert_ids_are_deterministic_in_article_version_and_model() -> None:
+    m1 = ModelInfo(encoder="e", head_version="h1", thresholds_version="t1")
+    m2 = ModelInfo(encoder="e", head_version="h2", thresholds_version="t1")
+    assert alert_id("a", 1, m1) == alert_id("a", 1, m1)
+    assert len({alert_id("a", 1, m1), alert_id("a", 2, m1), alert_id("b", 1, m1), alert_id("a", 1, m2)}) == 4
+
+
+@pytest.mark.parametrize(("body", "alerted"), [("Washington warned Havana of a strike.", True), ("A ceasefire.", False)])
+def test_alerts_only_for_escalations(body: str, alerted: bool) -> None:
+    article = art("x", body, title="Headline")
+    (classified,) = classify_articles(KeywordClassifier(), [article], [T0], now=lambda: T0)
+    assert not isinstance(classified, ClassificationFailure)
+    alert = build_alert(classified, article)
+    assert (alert is not None) == alerted
+    if alert is not None:
+        assert alert.alert_id == alert_id("x", 1, classified.model)
+        assert alert.summary == "THREAT + USE OF FORCE — US: Headline"
+        assert alert.article.title == "Headline"
+        assert alert.signals == classified.signals
+
+
+def test_summary_without_title_uses_evidence_and_is_bounded() -> None:
+    article = art("x", "Officials warned of reprisals. " + "More text. " * 100)
+    (classified,) = classify_articles(KeywordClassifier(), [article], [T0])
+    assert not isinstance(classified, ClassificationFailure)
+    line = summarise(classified, article)
+    assert line.startswith("THREAT: Officials warned of reprisals.")
+    long_title = art("y", "They warned.", title="word " * 200)
+    (c2,) = classify_articles(KeywordClassifier(), [long_title], [T0])
+    assert not isinstance(c2, ClassificationFailure)
+    assert len(summarise(c2, long_title)) == 400
