@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV = $(shell deploy/venv.sh)
 
-.PHONY: demo test lint typecheck bench contract kafka-up kafka-down
+.PHONY: demo test lint typecheck bench contract env-example kafka-up kafka-down
 
 demo:  ## the main job on an embedded local Kafka: broker, worker, sample articles, alerts
 	@venv=$(VENV) && "$$venv/bin/flashpoint" demo
@@ -18,6 +18,9 @@ typecheck:
 
 contract:  ## regenerate schemas/json and schemas/asyncapi.yaml from the models
 	@venv=$(VENV) && "$$venv/bin/flashpoint" contract export
+
+env-example:  ## regenerate deploy/flashpoint.env.example from the settings' descriptions
+	@venv=$(VENV) && "$$venv/bin/python" -c "from streams.config import env_example; print(env_example(), end='')" > deploy/flashpoint.env.example
 
 bench:
 	@venv=$(VENV) && "$$venv/bin/python" bench/bench_classifier.py && "$$venv/bin/python" bench/bench_pipeline.py

@@ -72,9 +72,9 @@ class Article(_Event):
     """
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)
-    ] = Field(description="Stable story id; the Kafka key of every event about this story.")
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)] = (
+        Field(description="Stable story id; the Kafka key of every event about this story.")
+    )
     version: int = Field(
         default=1, ge=1, le=MAX_SAFE_INT, description="Revision of the story; higher is newer."
     )
@@ -89,8 +89,8 @@ class Article(_Event):
         )
     )
     source: ShortText | None = Field(default=None, description="Publisher or wire name.")
-    url: Annotated[str, StringConstraints(max_length=2_048, pattern=r"^https?://\S+$")] | None = (
-        Field(default=None, description="Canonical URL of the article.")
+    url: Annotated[str, StringConstraints(max_length=2_048, pattern=r"^https?://\S+$")] | None = Field(
+        default=None, description="Canonical URL of the article."
     )
     published_at: AwareDatetime | None = Field(default=None, description="Publication time.")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = Field(

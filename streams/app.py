@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 from streams.agents import Runtime, wire
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
+from streams.topics import DEAD_LETTERS
 
 log = logging.getLogger("flashpoint.app")
 
@@ -88,6 +89,8 @@ def build_app(
         topic_replication_factor=settings.replication,
         topic_allow_declare=True,
         producer_acks=-1,
+        # A dead letter carries the original in base64 (4/3 of its size): allow the DLQ's limit.
+        producer_max_request_size=DEAD_LETTERS.max_message_bytes,
         producer_request_timeout=min(120.0, settings.producer_retries_max_seconds),
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=True,

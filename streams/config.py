@@ -93,7 +93,11 @@ def env_example() -> str:
 
     ``deploy/flashpoint.env.example`` is this text; a test fails when they differ.
     """
-    lines = ["# Flashpoint settings (generated from streams/config.py by `flashpoint contract export`)."]
+    lines = [
+        "# Flashpoint settings: environment variables with the prefix FLASHPOINT_ (nested fields use __).",
+        "# Every variable below is shown with its default; copy this file, keep the lines you change.",
+        "# Generated from streams/config.py by `make env-example`; a test fails when it drifts.",
+    ]
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
@@ -104,7 +108,7 @@ def env_example() -> str:
             default = info.get_default(call_default_factory=True)
             value = str(default).lower() if isinstance(default, bool) else str(default)
             lines.append(f"\n# {info.description}")
-            lines.append(f"#{prefix}{name.upper()}={value}")
+            lines.append(f"{prefix}{name.upper()}={value}")
 
     walk(Settings, "FLASHPOINT_")
     return "\n".join(lines) + "\n"

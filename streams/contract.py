@@ -12,6 +12,7 @@ format is a draft-07 superset, and draft-07 is the dialect most validators in ot
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -123,7 +124,8 @@ def asyncapi_document() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for channel in _channels():
         spec = channel.spec
-        channel_id = spec.name
+        # Ids keep to letters, digits, '-' and '_', which every AsyncAPI tool accepts as a key.
+        channel_id = re.sub(r"[^A-Za-z0-9_-]", "_", spec.name)
         messages[channel.message_name] = _message(channel)
         channels[channel_id] = {
             "address": spec.name,
@@ -248,5 +250,7 @@ def check_command(directory: Path) -> None:
     if drifted:
         for path in drifted:
             click.echo(f"out of date: {path}", err=True)
-        raise click.ClickException("the contract files drifted from the code: run `flashpoint contract export`")
+        raise click.ClickException(
+            "the contract files drifted from the code: run `flashpoint contract export`"
+        )
     click.echo("contract files are up to date")

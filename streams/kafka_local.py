@@ -543,7 +543,8 @@ def start_cluster(
     Raises :class:`KafkaLauncherError` when java or mvn is missing, a port is taken, a cluster
     recorded in ``state_dir`` still runs, or the brokers are not ready within ``timeout`` (the
     message then carries the tail of each failing node's log). ``die_with_parent`` makes the JVMs
-    exit with the calling process (Linux), for test sessions.
+    exit with the calling process (Linux ``PR_SET_PDEATHSIG``), for test sessions and the demo;
+    the kernel ties it to the calling *thread*, so call from one that outlives the cluster.
     """
     if nodes not in (1, 3):
         raise KafkaLauncherError(f"--nodes must be 1 or 3, not {nodes}")

@@ -23,6 +23,8 @@ from streams.config import Settings, get_settings
 from streams.topics import REGISTRY, TopicSpec
 
 CLIENT_ID: Final = "flashpoint-topics"
+#: How long to wait for the broker to answer, by default.
+DEFAULT_TIMEOUT_S: Final = 30.0
 #: How long to wait for new topics to have a leader for every partition.
 READY_TIMEOUT_MS: Final = 30_000
 
@@ -43,13 +45,13 @@ class TopicState:
 
 
 @contextmanager
-def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
+def admin_client(settings: Settings, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[KafkaAdminClient]:
     """A kafka-python admin client on the settings' brokers, closed on exit."""
     client = KafkaAdminClient(
         bootstrap_servers=settings.broker_servers(),
         client_id=CLIENT_ID,
-        request_timeout_ms=30_000,
-        bootstrap_timeout_ms=30_000,
+        request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
     )
     try:
         yield client
@@ -57,14 +59,14 @@ def admin_client(settings: Settings) -> Iterator[KafkaAdminClient]:
         client.close()
 
 
-def create_topics(settings: Settings) -> dict[str, bool]:
+def create_topics(settings: Settings, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, bool]:
     """Create the registry's missing topics; full topic name -> True if created by this call.
 
     A topic that already exists is left as it is (False), whatever its configuration: use
     :func:`describe_topics` to see drift. Raises :class:`kafka.errors.KafkaError` when the
     broker refuses a topic for any other reason than its existence.
     """
-    with admin_client(settings) as admin:
+    with admin_client(settings, timeout_s) as admin:
         wanted = {spec.full_name(settings.topic_prefix): spec for spec in REGISTRY}
         present = set(admin.list_topics())
         missing = {name: spec for name, spec in wanted.items() if name not in present}
@@ -90,10 +92,10 @@ def create_topics(settings: Settings) -> dict[str, bool]:
     return {name: name in created for name in wanted}
 
 
-def describe_topics(settings: Settings) -> list[TopicState]:
+def describe_topics(settings: Settings, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> list[TopicState]:
     """Every registry topic as the broker holds it, in registry order, with its drift."""
     names = [spec.full_name(settings.topic_prefix) for spec in REGISTRY]
-    with admin_client(settings) as admin:
+    with admin_client(settings, timeout_s) as admin:
         metadata = {topic["name"]: topic for topic in admin.describe_topics(names)}
         existing = [n for n in names if n in metadata and metadata[n].get("error_code", 0) == 0]
         configs: dict[str, dict[str, Any]] = {}
@@ -155,13 +157,24 @@ def topics_group() -> None:
     """Create and inspect Flashpoint's Kafka topics (from the topic registry)."""
 
 
+_timeout_option = click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    help="Seconds to wait for the broker to answer.",
+)
+
+
 @topics_group.command(name="create")
-def create_command() -> None:
+@_timeout_option
+def create_command(timeout_s: float) -> None:
     """Create the missing topics; existing ones are reported, never altered."""
     settings = get_settings()
     try:
-        created = create_topics(settings)
-        states = {state.name: state for state in describe_topics(settings)}
+        created = create_topics(settings, timeout_s=timeout_s)
+        states = {state.name: state for state in describe_topics(settings, timeout_s=timeout_s)}
     except KafkaError as exc:
         raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
     for name, was_created in created.items():
@@ -178,11 +191,12 @@ def create_command() -> None:
 
 
 @topics_group.command(name="list")
-def list_command() -> None:
+@_timeout_option
+def list_command(timeout_s: float) -> None:
     """Show every registry topic with partitions, replication and config read from the broker."""
     settings = get_settings()
     try:
-        states = describe_topics(settings)
+        states = describe_topics(settings, timeout_s=timeout_s)
     except KafkaError as exc:
         raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
     for state in states:

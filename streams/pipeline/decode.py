@@ -85,7 +85,7 @@ def max_message_bytes(max_body_chars: int) -> int:
     return _MAX_BYTES_PER_CHAR * max_body_chars + _NON_BODY_BYTES
 
 
-class _Rejected(Exception):
+class _RejectedError(Exception):
     """A reason to dead-letter, raised inside the decoder and never outside it."""
 
     def __init__(self, error_type: str, message: str, article_id: str | None = None) -> None:
@@ -106,13 +106,13 @@ def decode_article(
     """The article in ``value``, or a dead letter saying why there is none. Never raises."""
     try:
         return _decode(value, max_body_chars)
-    except _Rejected as rejected:
+    except _RejectedError as rejected:
         error_type, message, article_id = rejected.error_type, rejected.message, rejected.article_id
-    except Exception as exc:  # noqa: BLE001 -- the contract is "never raise"; the bug is reported
+    except Exception as exc:  # the contract is "never raise": the bug is reported instead
         error_type, message, article_id = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None
     try:
         received_at = now()
-    except Exception:  # noqa: BLE001 -- a broken clock must not lose the message
+    except Exception:  # a broken clock must not lose the message
         received_at = utc_now()
     return make_dead_letter(
         value,
@@ -127,31 +127,39 @@ def decode_article(
 
 def _decode(value: bytes | None, max_body_chars: int) -> Article:
     if value is None or len(value) == 0:
-        raise _Rejected(EMPTY_MESSAGE, "the message value is empty (zero bytes)" if value is not None else "the message value is null (a tombstone)")
+        raise _RejectedError(
+            EMPTY_MESSAGE,
+            "the message value is empty (zero bytes)"
+            if value is not None
+            else "the message value is null (a tombstone)",
+        )
     limit = max_message_bytes(max_body_chars)
     if len(value) > limit:
-        raise _Rejected(
+        raise _RejectedError(
             MESSAGE_TOO_LARGE,
             f"the message has {len(value)} bytes, over the {limit} bytes that an article with a "
             f"body of at most {max_body_chars} characters can take",
         )
     raw = bytes(value)
-    if raw.startswith(_UTF8_BOM):  # tolerated (RFC 8259 §8.1): some producers write one
-        raw = raw[len(_UTF8_BOM) :]
+    # A leading byte order mark is tolerated (RFC 8259 §8.1 allows it): some producers write one.
+    skip = len(_UTF8_BOM) if raw.startswith(_UTF8_BOM) else 0
     try:
-        text = raw.decode("utf-8")
+        text = raw[skip:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Rejected(
-            NOT_UTF8, f"not valid UTF-8: {exc.reason} at byte {exc.start} ({raw[exc.start : exc.end]!r})"
+        start, end = exc.start + skip, exc.end + skip
+        raise _RejectedError(
+            NOT_UTF8, f"not valid UTF-8: {exc.reason} at byte {start} ({raw[start:end]!r})"
         ) from None
     document = _parse_json(text)
     if not isinstance(document, dict):
-        raise _Rejected(NOT_AN_OBJECT, f"expected a JSON object (an Article), got {_json_kind(document)}")
+        raise _RejectedError(
+            NOT_AN_OBJECT, f"expected a JSON object (an Article), got {_json_kind(document)}"
+        )
     article_id = _readable_id(document)
     try:
         return Article.model_validate(document, context={"max_body_chars": max_body_chars})
     except ValidationError as exc:
-        raise _Rejected(INVALID_ARTICLE, format_validation_error(exc), article_id) from None
+        raise _RejectedError(INVALID_ARTICLE, format_validation_error(exc), article_id) from None
 
 
 class _DuplicateKeyError(ValueError):
@@ -176,15 +184,15 @@ def _parse_json(text: str) -> Any:
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise _Rejected(INVALID_JSON, f"not valid JSON: {exc}") from None
+        raise _RejectedError(INVALID_JSON, f"not valid JSON: {exc}") from None
     except RecursionError:
-        raise _Rejected(INVALID_JSON, "not valid JSON: nested too deeply") from None
+        raise _RejectedError(INVALID_JSON, "not valid JSON: nested too deeply") from None
     except ValueError as exc:
-        raise _Rejected(INVALID_JSON, f"not valid JSON: {exc}") from None
+        raise _RejectedError(INVALID_JSON, f"not valid JSON: {exc}") from None
     for path, string in _strings(document):
         match = _SURROGATE.search(string)
         if match:
-            raise _Rejected(
+            raise _RejectedError(
                 INVALID_JSON,
                 f"not valid JSON text: the string at {path} contains an unpaired surrogate "
                 f"(\\u{ord(match.group()):04x}), which is not a Unicode character",

@@ -43,7 +43,9 @@ def broker_view(admin: KafkaAdminClient, names: list[str]) -> dict[str, dict[str
     return view
 
 
-def test_create_twice_creates_once_with_the_registry_settings(kafka: Any, unique: str, admin: KafkaAdminClient) -> None:
+def test_create_twice_creates_once_with_the_registry_settings(
+    kafka: Any, unique: str, admin: KafkaAdminClient
+) -> None:
     # Partitions differ from both the broker's default (1) and Settings' default (6).
     settings = Settings(broker=kafka.broker_url, topic_prefix=f"t{unique}.", partitions=3)
     names = [spec.full_name(settings.topic_prefix) for spec in REGISTRY]
@@ -59,7 +61,9 @@ def test_create_twice_creates_once_with_the_registry_settings(kafka: Any, unique
         assert view[name]["replication"] == {settings.replication}
         for key, value in spec.config(settings).items():
             assert view[name]["config"][key] == value, (name, key)
-    assert view[ARTICLES.full_name(settings.topic_prefix)]["config"]["retention.ms"] == str(ARTICLES.retention_ms)
+    assert view[ARTICLES.full_name(settings.topic_prefix)]["config"]["retention.ms"] == str(
+        ARTICLES.retention_ms
+    )
 
     states = describe_topics(settings)
     assert [s.name for s in states] == names
@@ -88,7 +92,9 @@ def test_existing_topic_is_left_alone_and_its_drift_reported(
     assert broker_view(admin, [articles])[articles]["partitions"] == 1  # not altered
 
 
-def test_topics_cli(kafka: Any, unique: str, monkeypatch: pytest.MonkeyPatch, admin: KafkaAdminClient) -> None:
+def test_topics_cli(
+    kafka: Any, unique: str, monkeypatch: pytest.MonkeyPatch, admin: KafkaAdminClient
+) -> None:
     prefix = f"t{unique}."
     monkeypatch.setenv("FLASHPOINT_BROKER", kafka.broker_url)
     monkeypatch.setenv("FLASHPOINT_TOPIC_PREFIX", prefix)
@@ -109,7 +115,9 @@ def test_topics_cli(kafka: Any, unique: str, monkeypatch: pytest.MonkeyPatch, ad
         listed = runner.invoke(topics_group, ["list"])
         assert listed.exit_code == 0, listed.output
         for spec in REGISTRY:
-            line = next(li for li in listed.output.splitlines() if li.startswith(spec.full_name(prefix) + " "))
+            line = next(
+                li for li in listed.output.splitlines() if li.startswith(spec.full_name(prefix) + " ")
+            )
             assert "partitions=6 replication=1" in line
             assert f"retention.ms={spec.retention_ms}" in line
         assert "drift" not in listed.output
@@ -123,7 +131,7 @@ def test_unreachable_broker_is_a_clean_cli_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("FLASHPOINT_BROKER", "kafka://127.0.0.1:1")
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(topics_group, ["list"])
+        result = CliRunner().invoke(topics_group, ["list", "--timeout", "2"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,6 +23,7 @@ from streams.contract import (
     export_contract,
     json_schema_path,
 )
+from streams.pipeline.decode import ERROR_TYPES
 from streams.topics import REGISTRY
 
 DEFAULTS = Settings.model_construct()
@@ -88,7 +90,9 @@ def test_export_writes_what_check_expects(tmp_path: Path) -> None:
     result = CliRunner().invoke(contract_group, ["export", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert contract_drift(tmp_path) == []
-    assert sorted(p.name for p in (tmp_path / "json").iterdir()) == sorted(f"{m.__name__}.json" for m in MODELS)
+    assert sorted(p.name for p in (tmp_path / "json").iterdir()) == sorted(
+        f"{m.__name__}.json" for m in MODELS
+    )
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -105,7 +109,30 @@ def test_json_schema_files_are_valid_schemas(model: type) -> None:
 def test_asyncapi_declares_version_3() -> None:
     document = asyncapi()
     assert str(document["asyncapi"]).startswith("3.")
-    assert document["info"]["title"] and document["info"]["version"]
+    assert document["info"]["title"]
+    assert document["info"]["version"]
+
+
+def test_asyncapi_is_valid_against_the_specification_model() -> None:
+    # asyncapi3: pydantic models of the AsyncAPI 3.0 specification and its Kafka bindings 0.5.0,
+    # strict about unknown fields, so a misspelt binding or field fails here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # its own field-shadowing warnings
+        from asyncapi3.models import AsyncAPI3
+
+    document = asyncapi()
+    parsed = AsyncAPI3.model_validate(document)
+    for channel_id, channel in document["channels"].items():
+        kafka = parsed.channels[channel_id].bindings.kafka
+        assert kafka.topic == channel["address"]
+        assert (
+            kafka.topic_configuration.retention_ms
+            == channel["bindings"]["kafka"]["topicConfiguration"]["retention.ms"]
+        )
+    broken = asyncapi()
+    next(iter(broken["operations"].values()))["action"] = "publish"  # the AsyncAPI 2 verb
+    with pytest.raises(ValueError, match="send"):
+        AsyncAPI3.model_validate(broken)
 
 
 def test_every_ref_resolves() -> None:
@@ -148,7 +175,10 @@ def test_every_registry_topic_is_a_channel_with_its_bindings() -> None:
         assert binding["replicas"] == DEFAULTS.replication
         assert binding["topicConfiguration"]["cleanup.policy"] == [spec.cleanup_policy]
         assert binding["topicConfiguration"]["retention.ms"] == spec.retention_ms
-        assert {k: str(v if not isinstance(v, list) else ",".join(v)) for k, v in binding["topicConfiguration"].items()} == config
+        assert {
+            k: str(v if not isinstance(v, list) else ",".join(v))
+            for k, v in binding["topicConfiguration"].items()
+        } == config
         (message_ref,) = (m["$ref"] for m in channel["messages"].values())
         message = pointer(document, message_ref.removeprefix("#"))
         assert message["payload"]["schema"]["$ref"] == f"./{json_schema_path(spec.value_schema)}"
@@ -167,8 +197,14 @@ def test_operations_say_what_flashpoint_receives_and_sends() -> None:
 
 
 def test_dead_letter_message_documents_the_error_types() -> None:
-    from streams.pipeline.decode import ERROR_TYPES
-
     description = asyncapi()["components"]["messages"]["DeadLetter"]["description"]
     for error_type in ERROR_TYPES:
         assert f"`{error_type}`" in description
+
+
+def test_consumer_docs_name_every_topic_and_error_type() -> None:
+    docs = (SCHEMAS_DIR.parent / "docs" / "CONTRACT.md").read_text(encoding="utf-8")
+    for spec in REGISTRY:
+        assert f"`{spec.name}`" in docs
+    for error_type in ERROR_TYPES:
+        assert f"| `{error_type}` |" in docs

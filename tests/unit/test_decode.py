@@ -32,9 +32,13 @@ from streams.pipeline.decode import (
 SOURCE = Source(topic="news.articles.v1", partition=2, offset=4711, key=b"story-1")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LIMIT = 2_000
+# Hypothesis's deadline as a hang guard only: the first example pays for lazy imports (pycountry).
+HANG_GUARD = settings(deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
 
 
-def decode(value: bytes | None, *, max_body_chars: int = LIMIT, source: Source = SOURCE) -> Article | DeadLetter:
+def decode(
+    value: bytes | None, *, max_body_chars: int = LIMIT, source: Source = SOURCE
+) -> Article | DeadLetter:
     return decode_article(value, source, max_body_chars=max_body_chars, app_version="9.9.9", now=lambda: NOW)
 
 
@@ -70,12 +74,24 @@ JSON_SCALARS = (
 )
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
     max_leaves=25,
 )
 ARTICLE_KEYS = [
-    "schema_version", "id", "version", "title", "body", "source", "url", "published_at",
-    "language", "authors", "section", "dateline",
+    "schema_version",
+    "id",
+    "version",
+    "title",
+    "body",
+    "source",
+    "url",
+    "published_at",
+    "language",
+    "authors",
+    "section",
+    "dateline",
 ]
 PLAUSIBLE = {
     "schema_version": st.sampled_from([1, 2, "1", None]),
@@ -106,11 +122,13 @@ def article_like(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @given(st.binary(max_size=512))
+@HANG_GUARD
 def test_arbitrary_bytes_give_an_article_or_a_dead_letter(value: bytes) -> None:
     check_outcome(value, decode(value))
 
 
 @given(JSON_VALUES)
+@HANG_GUARD
 def test_arbitrary_json_gives_an_article_or_a_dead_letter(document: Any) -> None:
     value = json.dumps(document).encode()
     result = decode(value)
@@ -121,7 +139,7 @@ def test_arbitrary_json_gives_an_article_or_a_dead_letter(document: Any) -> None
 
 
 @given(article_like(), st.booleans())
-@settings(suppress_health_check=[HealthCheck.too_slow])
+@HANG_GUARD
 def test_article_like_objects_give_an_article_or_a_reason(document: dict[str, Any], ascii_only: bool) -> None:
     value = json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     result = decode(value)
@@ -147,10 +165,16 @@ def test_article_like_objects_give_an_article_or_a_reason(document: dict[str, An
     st.integers(min_value=1, max_value=10_000),
     st.booleans(),
 )
+@HANG_GUARD
 def test_valid_articles_are_decoded(
     article_id: str, padding: str, text: str, version: int, ascii_only: bool
 ) -> None:
-    document = {"id": padding + article_id + padding, "version": version, "title": text, "body": f"Body: {text}"}
+    document = {
+        "id": padding + article_id + padding,
+        "version": version,
+        "title": text,
+        "body": f"Body: {text}",
+    }
     result = decode(json.dumps(document, ensure_ascii=ascii_only).encode())
     assert isinstance(result, Article), getattr(result, "error_message", "")
     assert (result.id, result.version) == (article_id, version)
@@ -158,8 +182,11 @@ def test_valid_articles_are_decoded(
 
 
 @given(st.text(st.characters(blacklist_categories=["Cs"]), max_size=50), st.text(max_size=5))
+@HANG_GUARD
 def test_lone_surrogate_escapes_are_invalid_json(before: str, after: str) -> None:
-    value = ('{"id": "a", "body": ' + json.dumps(before)[:-1] + "\\udc80" + json.dumps(after)[1:] + "}").encode()
+    value = (
+        '{"id": "a", "body": ' + json.dumps(before)[:-1] + "\\udc80" + json.dumps(after)[1:] + "}"
+    ).encode()
     result = decode(value)
     assert isinstance(result, DeadLetter)
     assert result.error_type == INVALID_JSON
@@ -177,7 +204,6 @@ def test_lone_surrogate_escapes_are_invalid_json(before: str, after: str) -> Non
         (b'{"id": "a", "body": "caf\xe9"}', NOT_UTF8, "UTF-8"),
         (b"\xff\xfe{\x00}\x00", NOT_UTF8, "UTF-8"),
         (b'{"id": "a", "body": "x"', INVALID_JSON, "line 1"),
-        (b"", EMPTY_MESSAGE, "empty"),
         (b"   ", INVALID_JSON, "Expecting value"),
         (b'{"id": "a", "body": NaN}', INVALID_JSON, "NaN"),
         (b'{"id": "a", "body": "x", "id": "b"}', INVALID_JSON, "'id' appears twice"),
@@ -189,14 +215,26 @@ def test_lone_surrogate_escapes_are_invalid_json(before: str, after: str) -> Non
         (b"null", NOT_AN_OBJECT, "null"),
         (b'{"body": "text"}', INVALID_ARTICLE, "id: Field required"),
         (b'{"id": "a"}', INVALID_ARTICLE, "body: Field required"),
-        (b'{"id": "a", "body": "<p> &nbsp; </p>"}', INVALID_ARTICLE, "body: body is empty after normalisation"),
-        (b'{"id": "a", "body": "x", "priority": 1}', INVALID_ARTICLE, "priority: Extra inputs are not permitted"),
+        (
+            b'{"id": "a", "body": "<p> &nbsp; </p>"}',
+            INVALID_ARTICLE,
+            "body: body is empty after normalisation",
+        ),
+        (
+            b'{"id": "a", "body": "x", "priority": 1}',
+            INVALID_ARTICLE,
+            "priority: Extra inputs are not permitted",
+        ),
         (
             b'{"id": "a", "body": "x", "published_at": "2026-11-27T09:30:00"}',
             INVALID_ARTICLE,
             "published_at: Input should have timezone info",
         ),
-        (b'{"id": "a", "body": "x", "language": "xx"}', INVALID_ARTICLE, "language: 'xx' is not an ISO 639-1"),
+        (
+            b'{"id": "a", "body": "x", "language": "xx"}',
+            INVALID_ARTICLE,
+            "language: 'xx' is not an ISO 639-1",
+        ),
         (b'{"id": "a", "body": "x", "authors": ["ok", 7]}', INVALID_ARTICLE, "authors.1: Input should be"),
         (b'{"id": "a", "body": "x", "version": 0}', INVALID_ARTICLE, "version: Input should be greater"),
         (b'{"id": 7, "body": "x"}', INVALID_ARTICLE, "id: Input should be a valid string"),
@@ -236,10 +274,16 @@ def test_utf8_bom_is_tolerated() -> None:
     result = decode(b'\xef\xbb\xbf{"id": "a", "body": "Text"}')
     assert isinstance(result, Article)
     assert result.body == "Text"
+    prefix = b'\xef\xbb\xbf{"id": "a", "body": "'
+    broken = decode(prefix + b'\xc3"}')
+    assert isinstance(broken, DeadLetter)
+    assert f"at byte {len(prefix)} (b'\\xc3')" in broken.error_message  # counted from the real start
 
 
 def test_decoded_article_is_normalised() -> None:
-    result = decode('{"id": " a ", "title": "<b>Cafe\u0301</b>", "body": "<p>One</p><p>Two &amp; three</p>"}'.encode())
+    result = decode(
+        '{"id": " a ", "title": "<b>Cafe\u0301</b>", "body": "<p>One</p><p>Two &amp; three</p>"}'.encode()
+    )
     assert isinstance(result, Article)
     assert (result.id, result.title, result.body) == ("a", "Café", "One\n\nTwo & three")
 
@@ -302,7 +346,11 @@ def test_dead_letter_records_the_source() -> None:
     wire = json.loads(result.model_dump_json())
     assert wire["original"] == base64.b64encode(b"oops").decode()
     assert wire["original_key"] == base64.b64encode(b"story-1").decode()
-    assert (wire["source_topic"], wire["source_partition"], wire["source_offset"]) == ("news.articles.v1", 2, 4711)
+    assert (wire["source_topic"], wire["source_partition"], wire["source_offset"]) == (
+        "news.articles.v1",
+        2,
+        4711,
+    )
     assert wire["received_at"] == "2026-11-27T12:00:00Z"
 
 

@@ -94,14 +94,18 @@ def classification(article: Article) -> dict[str, Any]:
             ),
         ],
         "actors": ["US", "CU", "RU"],
-        "model": ModelInfo(encoder="all-MiniLM-L6-v2", head_version="head-2026.11.1", thresholds_version="t3"),
+        "model": ModelInfo(
+            encoder="all-MiniLM-L6-v2", head_version="head-2026.11.1", thresholds_version="t3"
+        ),
         "received_at": RECEIVED,
         "classified_at": CLASSIFIED,
     }
 
 
 def make_classified(article: Article) -> ClassifiedArticle:
-    return ClassifiedArticle(article_id=article.id, article_version=article.version, **classification(article))
+    return ClassifiedArticle(
+        article_id=article.id, article_version=article.version, **classification(article)
+    )
 
 
 def make_alert(article: Article) -> Alert:
@@ -201,7 +205,12 @@ def test_unknown_fields_are_rejected(event: BaseModel) -> None:
 
 @pytest.mark.parametrize(
     ("model", "field"),
-    [(Article, "published_at"), (ClassifiedArticle, "received_at"), (Alert, "classified_at"), (DeadLetter, "received_at")],
+    [
+        (Article, "published_at"),
+        (ClassifiedArticle, "received_at"),
+        (Alert, "classified_at"),
+        (DeadLetter, "received_at"),
+    ],
 )
 def test_naive_datetimes_are_rejected(model: type[BaseModel], field: str) -> None:
     event = next(e for e in all_events() if type(e) is model)
@@ -327,16 +336,50 @@ def test_normalisation(raw: str, normalised: str) -> None:
 
 
 def test_article_title_and_body_are_normalised() -> None:
-    article = make_article(title="  <b>US</b>\u00a0warns   Cuba ", body="<p>Line one.</p>\n\n\n<p>Line two.</p>")
+    article = make_article(
+        title="  <b>US</b>\u00a0warns   Cuba ", body="<p>Line one.</p>\n\n\n<p>Line two.</p>"
+    )
     assert article.title == "US warns Cuba"
     assert article.body == "Line one.\n\nLine two."
 
 
 MARKUP_PIECES = st.sampled_from(
     [
-        "<p>", "</p>", "<b>", "</b>", "<br/>", "<script>", "</script>", "<!--", "-->", "&amp;", "&lt;",
-        "&gt;", "&#60;", "&#x3c;", "&nbsp;", "&eacute;", "\u0301", "e", "K", "\u212a", "<", ">", "&",
-        ";", "#", "/", "!", " ", "\t", "\n", "\r", "\x01", "\u00a0", "x", "p",
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "<br/>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "&#60;",
+        "&#x3c;",
+        "&nbsp;",
+        "&eacute;",
+        "\u0301",
+        "e",
+        "K",
+        "\u212a",
+        "<",
+        ">",
+        "&",
+        ";",
+        "#",
+        "/",
+        "!",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\x01",
+        "\u00a0",
+        "x",
+        "p",
     ]
 )
 
