@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 from faust.types import EventT, StreamT
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -89,11 +90,14 @@ class Runtime:
 
     def ready(self) -> dict[str, bool]:
         """The readiness checks, each true or false."""
-        consumer = self.app.consumer
+        try:
+            assigned = bool(self.app.consumer.assignment())
+        except ConsumerNotStarted:
+            assigned = False
         return {
             "model_loaded": self.model_ready.is_set(),
             "topics_present": self.topics_present,
-            "consumer_assigned": bool(consumer.assignment()),
+            "consumer_assigned": assigned,
         }
 
     async def process(self, events: Sequence[EventT]) -> None:
@@ -252,6 +256,7 @@ def wire(app: faust.App, settings: Settings, load_classifier: Callable[[Classifi
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(runtime.metrics.render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+        # Prometheus text format 0.0.4 (aiohttp adds the utf-8 charset itself).
+        return web.text(runtime.metrics.render().decode("utf-8"), content_type="text/plain; version=0.0.4")
 
     return runtime

@@ -21,7 +21,15 @@ class WorkerError(RuntimeError):
 class WorkerProcess:
     """``python -m streams worker`` with ``FLASHPOINT_*`` overrides, logging to a file."""
 
-    def __init__(self, env: dict[str, str], web_port: int, log_path: Path, loglevel: str = "info") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        web_port: int,
+        log_path: Path,
+        loglevel: str = "info",
+        command: list[str] | None = None,
+    ) -> None:
+        self.command = command
         self.web_port = web_port
         self.log_path = log_path
         self.env = {**os.environ, **env, "FLASHPOINT_WEB_PORT": str(web_port)}
@@ -31,8 +39,12 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         """Start the process (returns at once; see :meth:`wait_ready`)."""
         log = self.log_path.open("ab")
+        command = self.command or [
+            *(sys.executable, "-m", "streams", "worker"),
+            *("--loglevel", self.loglevel, "--web-port", str(self.web_port)),
+        ]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streams", "worker", "--loglevel", self.loglevel, "--web-port", str(self.web_port)],
+            command,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,101 @@
+"""A numpy-only TF-IDF + linear model: the lexical half of the classifier's head.
+
+Training uses scikit-learn (``TfidfVectorizer`` + ``LogisticRegression``); this module stores
+what those fitted (vocabulary, idf, coefficients) and reproduces their scores without
+scikit-learn at run time: word 1–2 grams of ``(?u)\\b\\w\\w+\\b`` tokens, lower-cased,
+sublinear tf, smooth idf, L2 normalisation — scikit-learn's defaults as used in training.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LexicalModel", "TOKEN_PATTERN", "ngrams"]
+
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def ngrams(text: str) -> list[str]:
+    """Lower-cased unigrams and bigrams, as scikit-learn's analyzer with ngram_range=(1, 2)."""
+    tokens = _TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+class LexicalModel:
+    """``predict_logits(texts) -> [n, k]`` from a stored vocabulary, idf and linear weights."""
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray):
+        self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self.idf = np.asarray(idf, dtype=np.float64)
+        self.coef = np.asarray(coef, dtype=np.float64)  # [vocab, k]
+        self.intercept = np.asarray(intercept, dtype=np.float64)  # [k]
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, L2-normalised tf-idf values) of the terms of ``text`` in the vocabulary."""
+        counts = Counter(t for t in ngrams(text) if t in self.vocabulary)
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float64, count=len(counts))
+        val = tf * self.idf[idx]
+        return idx, val / np.linalg.norm(val)
+
+    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.tile(self.intercept, (len(texts), 1))
+        for row, text in enumerate(texts):
+            idx, val = self.features(text)
+            if len(idx):
+                out[row] += val @ self.coef[idx]
+        return out
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.predict_logits(texts)))
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        vocab = [""] * len(self.vocabulary)
+        for term, i in self.vocabulary.items():
+            vocab[i] = term
+        (directory / "lexical_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        np.savez_compressed(
+            directory / "lexical.npz",
+            idf=self.idf.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalModel:
+        vocab = json.loads((directory / "lexical_vocab.json").read_text(encoding="utf-8"))
+        with np.load(directory / "lexical.npz") as z:
+            return cls(vocab, z["idf"], z["coef"], z["intercept"])
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], y: np.ndarray, c: float = 30.0, min_df: int = 2, seed: int = 0) -> LexicalModel:
+        """Fit with scikit-learn (a training-time dependency) and keep only what scoring needs."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, token_pattern=TOKEN_PATTERN)
+        x = vec.fit_transform(texts)
+        k = y.shape[1]
+        coef = np.zeros((x.shape[1], k))
+        intercept = np.zeros(k)
+        for j in range(k):
+            lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+            lr.fit(x, y[:, j])
+            coef[:, j] = lr.coef_[0]
+            intercept[j] = lr.intercept_[0]
+        vocab = [""] * len(vec.vocabulary_)
+        for term, i in vec.vocabulary_.items():
+            vocab[i] = term
+        return cls(vocab, vec.idf_, coef, intercept)
