@@ -72,8 +72,12 @@ class Reader:
         self.classified_topic = CLASSIFIED.full_name(prefix)
         self.alerts_topic = ALERTS.full_name(prefix)
         self.consumer = KafkaConsumer(
-            self.classified_topic, self.alerts_topic, bootstrap_servers=[bootstrap],
-            auto_offset_reset="earliest", group_id=None, enable_auto_commit=False,
+            self.classified_topic,
+            self.alerts_topic,
+            bootstrap_servers=[bootstrap],
+            auto_offset_reset="earliest",
+            group_id=None,
+            enable_auto_commit=False,
         )
         self.classified: dict[str, int] = {}  # article id -> record timestamp (ms)
         self.alerts: dict[str, int] = {}
@@ -102,9 +106,16 @@ def run(args: argparse.Namespace) -> None:
     bare_rate(classifier, articles[:BATCH])  # warm-up
     prefix = "bench."
     worker = WorkerProcess(
-        {"FLASHPOINT_BROKER": cluster.broker_url, "FLASHPOINT_TOPIC_PREFIX": prefix, "FLASHPOINT_PARTITIONS": "2",
-         "FLASHPOINT_DATA_DIR": str(work / "faust"), "FLASHPOINT_BATCH_MAX": str(BATCH)},
-        free_port_block(1), work / "worker.log", loglevel="warning",
+        {
+            "FLASHPOINT_BROKER": cluster.broker_url,
+            "FLASHPOINT_TOPIC_PREFIX": prefix,
+            "FLASHPOINT_PARTITIONS": "2",
+            "FLASHPOINT_DATA_DIR": str(work / "faust"),
+            "FLASHPOINT_BATCH_MAX": str(BATCH),
+        },
+        free_port_block(1),
+        work / "worker.log",
+        loglevel="warning",
     ).start()
     producer = KafkaProducer(bootstrap_servers=[cluster.bootstrap], acks="all", linger_ms=5)
     reader = Reader(cluster.bootstrap, prefix)
@@ -152,22 +163,34 @@ def run(args: argparse.Namespace) -> None:
     def pct(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(q * len(values)))]
 
-    print(f"\nArticles: {len(texts)} distinct, median {words:.0f} words; {args.articles} per round, "
-          f"{args.rounds} rounds; worker exit code {code}\n")
+    print(
+        f"\nArticles: {len(texts)} distinct, median {words:.0f} words; {args.articles} per round, "
+        f"{args.rounds} rounds; worker exit code {code}\n"
+    )
     print("| measure | value |\n| --- | --- |")
     print(f"| bare classifier (in-process, batches of {BATCH}) | {statistics.median(bare):.1f} articles/s |")
     print(f"| end to end through Kafka at saturation | {saturation:.1f} articles/s |")
-    print(f"| ratio end-to-end / bare (median of per-round ratios) | "
-          f"{statistics.median(e / b for e, b in zip(e2e, bare, strict=True)):.2f} |")
-    print(f"| offered load (half of saturation) | {rate:.1f} articles/s for {args.load_seconds:.0f} s ({n} articles) |")
-    print(f"| article → classified latency p50 / p95 / p99 | {pct(lat, .5):.2f} / {pct(lat, .95):.2f} / {pct(lat, .99):.2f} s |")
+    print(
+        f"| ratio end-to-end / bare (median of per-round ratios) | "
+        f"{statistics.median(e / b for e, b in zip(e2e, bare, strict=True)):.2f} |"
+    )
+    print(
+        f"| offered load (half of saturation) | {rate:.1f} articles/s for {args.load_seconds:.0f} s ({n} articles) |"
+    )
+    print(
+        f"| article → classified latency p50 / p95 / p99 | {pct(lat, 0.5):.2f} / {pct(lat, 0.95):.2f} / {pct(lat, 0.99):.2f} s |"
+    )
     if alert_lat:
-        print(f"| article → alert latency p50 / p95 / p99 ({len(alert_lat)} alerts) | "
-              f"{pct(alert_lat, .5):.2f} / {pct(alert_lat, .95):.2f} / {pct(alert_lat, .99):.2f} s |")
+        print(
+            f"| article → alert latency p50 / p95 / p99 ({len(alert_lat)} alerts) | "
+            f"{pct(alert_lat, 0.5):.2f} / {pct(alert_lat, 0.95):.2f} / {pct(alert_lat, 0.99):.2f} s |"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=320, help="articles per saturation round")
     parser.add_argument("--load-seconds", type=float, default=30.0, help="duration of the fixed-load phase")
     parser.add_argument("--rounds", type=int, default=3)

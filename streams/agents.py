@@ -17,11 +17,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import faust
 from faust.exceptions import ConsumerNotStarted
-from faust.types import EventT, StreamT
+from faust.types import EventT
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -100,7 +101,7 @@ class Runtime:
             "consumer_assigned": assigned,
         }
 
-    async def process(self, events: Sequence[EventT]) -> None:
+    async def process(self, events: Sequence[EventT[bytes]]) -> None:
         """Decode, classify and publish one batch; return once the broker has every output."""
         await self.model_ready.wait()
         assert self.classifier is not None
@@ -163,14 +164,8 @@ class Runtime:
                     outgoing.append(self._dead_letter_out(dead, source.key))
                     continue
                 alert = build_alert(result, article)
-                outgoing.append(
-                    Outgoing(
-                        CLASSIFIED,
-                        key,
-                        result,
-                        lambda r=result, a=alert: self.metrics.count_outputs(r, alerted=a is not None),
-                    )
-                )
+                count = partial(self.metrics.count_outputs, result, alerted=alert is not None)
+                outgoing.append(Outgoing(CLASSIFIED, key, result, count))
                 if alert is not None:
                     outgoing.append(Outgoing(ALERTS, key, alert, lambda: None))
         await self.publish(outgoing)
@@ -217,7 +212,9 @@ class Runtime:
             os._exit(EXIT_BROKER_UNAVAILABLE)
 
 
-def wire(app: faust.App, settings: Settings, load_classifier: Callable[[ClassifierSettings], Classifier]) -> Runtime:
+def wire(
+    app: faust.App, settings: Settings, load_classifier: Callable[[ClassifierSettings], Classifier]
+) -> Runtime:
     """Attach the agent, the model-loading task and the web views to ``app``."""
     runtime = Runtime(app=app, settings=settings, load_classifier=load_classifier)
     source = app.topic(
@@ -228,12 +225,12 @@ def wire(app: faust.App, settings: Settings, load_classifier: Callable[[Classifi
         value_serializer="raw",
     )
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def load_model() -> None:
         await runtime.load_model()
 
     @app.agent(source, name="classify_articles")
-    async def classify_articles_agent(stream: StreamT[bytes]) -> None:
+    async def classify_articles_agent(stream: Any) -> None:  # a faust Stream of raw bytes
         async for events in stream.take_events(settings.batch_max, within=settings.batch_within):
             # Shielded: a stop request (SIGTERM) lets the in-flight batch finish and publish
             # before its offsets are acknowledged and committed.

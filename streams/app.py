@@ -23,20 +23,20 @@ from streams.topics import DEAD_LETTERS
 log = logging.getLogger("flashpoint.app")
 
 
-class IdempotentProducer(aiokafka_driver.Producer):  # type: ignore[misc]
+class IdempotentProducer(aiokafka_driver.Producer):
     """Faust's aiokafka producer with acks=all and idempotence on outside transactions too."""
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
 
 
-class Transport(aiokafka_driver.Transport):  # type: ignore[misc]
+class Transport(aiokafka_driver.Transport):
     """The aiokafka transport with :class:`IdempotentProducer`."""
 
     Producer = IdempotentProducer
 
 
-class FlashpointApp(faust.App):  # type: ignore[misc]
+class FlashpointApp(faust.App):
     """A Faust app that uses the idempotent producer and creates the registry's topics at start."""
 
     runtime: Runtime
@@ -56,7 +56,10 @@ class FlashpointApp(faust.App):  # type: ignore[misc]
             None, create_topics, self.flashpoint_settings
         )
         self.runtime.topics_present = True
-        log.info("topics ready: %s", ", ".join(f"{t} ({'created' if c else 'present'})" for t, c in created.items()))
+        log.info(
+            "topics ready: %s",
+            ", ".join(f"{t} ({'created' if c else 'present'})" for t, c in created.items()),
+        )
 
 
 def default_classifier_loader(settings: ClassifierSettings) -> Classifier:

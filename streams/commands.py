@@ -52,7 +52,9 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
         valid: list[tuple[int, Article]] = []
         for number, raw in chunk:
             decoded = decode_article(
-                raw, Source(None, None, None, None), max_body_chars=settings.max_body_chars,
+                raw,
+                Source(None, None, None, None),
+                max_body_chars=settings.max_body_chars,
                 app_version=__version__,
             )
             if isinstance(decoded, DeadLetter):
@@ -106,7 +108,9 @@ def send_lines(settings: Settings, lines: Iterable[tuple[int, bytes]], *, raw: b
                     app_version=__version__,
                 )
                 if isinstance(decoded, DeadLetter):
-                    click.echo(f"line {number}: not sent: {decoded.error_type}: {decoded.error_message}", err=True)
+                    click.echo(
+                        f"line {number}: not sent: {decoded.error_type}: {decoded.error_message}", err=True
+                    )
                     rejected += 1
                     continue
             producer.send(topic, key=_key_of(line), value=line)
@@ -125,7 +129,9 @@ def produce_command(input_file: IO[bytes], raw: bool) -> None:
     settings = get_settings()
     sent, rejected = send_lines(settings, _numbered_lines(input_file), raw=raw)
     topic = ARTICLES.full_name(settings.topic_prefix)
-    click.echo(f"sent {sent} message(s) to {topic}" + (f"; {rejected} invalid line(s) not sent" if rejected else ""))
+    click.echo(
+        f"sent {sent} message(s) to {topic}" + (f"; {rejected} invalid line(s) not sent" if rejected else "")
+    )
     if rejected:
         sys.exit(1)
 
@@ -138,13 +144,15 @@ def describe(kind: str, value: bytes) -> str:
         lines.append(f"      alert {alert.alert_id} · article {alert.article.id} v{alert.article.version}")
         for signal in alert.signals:
             for ev in signal.evidence[:1]:
-                lines.append(f"      {signal.category} {signal.score:.2f} · {ev.field}[{ev.start}:{ev.end}] “{ev.text}”")
+                where = f"{ev.field}[{ev.start}:{ev.end}]"
+                lines.append(f"      {signal.category} {signal.score:.2f} · {where} “{ev.text}”")
         return "\n".join(lines)
     if kind == "classified":
         c = ClassifiedArticle.model_validate_json(value)
         cats = ",".join(s.category for s in c.signals) or "-"
         flag = "ESCALATION" if c.escalation else "no-escalation"
-        return f"{c.article_id} v{c.article_version} {flag} {c.level} {c.severity} {cats} actors={','.join(c.actors) or '-'}"
+        actors = ",".join(c.actors) or "-"
+        return f"{c.article_id} v{c.article_version} {flag} {c.level} {c.severity} {cats} actors={actors}"
     dead = DeadLetter.model_validate_json(value)
     where = f"{dead.source_topic}[{dead.source_partition}]@{dead.source_offset}"
     return f"{dead.error_type} {dead.article_id or '-'} {where}: {dead.error_message}"
@@ -154,8 +162,12 @@ def describe(kind: str, value: bytes) -> str:
 @click.argument("kind", type=click.Choice(["alerts", "classified", "dlq"]), default="alerts")
 @click.option("--json", "as_json", is_flag=True, help="Print each message's JSON as it is on the wire.")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest message instead of new ones.")
-@click.option("--max", "max_messages", type=click.IntRange(min=1), default=None, help="Stop after N messages.")
-@click.option("--idle-timeout", type=float, default=None, help="Stop after this many seconds without a message.")
+@click.option(
+    "--max", "max_messages", type=click.IntRange(min=1), default=None, help="Stop after N messages."
+)
+@click.option(
+    "--idle-timeout", type=float, default=None, help="Stop after this many seconds without a message."
+)
 def tail_command(
     kind: str, as_json: bool, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
 ) -> None:

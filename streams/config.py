@@ -35,10 +35,12 @@ class ClassifierSettings(BaseModel):
     max_sentences: int = Field(
         default=64, ge=1, description="Sentences of an article that are scored (title and lead first)."
     )
-    threads: int = Field(default=0, ge=0, description="Intra-op threads for the encoder; 0 = runtime default.")
+    threads: int = Field(
+        default=0, ge=0, description="Intra-op threads for the encoder; 0 = runtime default."
+    )
     fail_on: str = Field(
         default="",
-        description="Fault drill: the classifier raises on articles whose text matches this regex. Empty = off.",
+        description="Fault drill: raise in the classifier on articles matching this regex (empty: off).",
     )
 
 
@@ -58,7 +60,9 @@ class Settings(BaseSettings):
     )
     app_id: str = Field(default="flashpoint", description="Faust app id = Kafka consumer group id.")
     partitions: int = Field(default=6, ge=1, description="Partitions of each topic that Flashpoint creates.")
-    replication: int = Field(default=1, ge=1, description="Replication factor of the topics Flashpoint creates.")
+    replication: int = Field(
+        default=1, ge=1, description="Replication factor of the topics Flashpoint creates."
+    )
     max_body_chars: int = Field(
         default=200_000, ge=1, description="Articles with a longer body are dead-lettered."
     )
@@ -72,7 +76,9 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
     producer_retries_max_seconds: float = Field(
-        default=300.0, gt=0, description="How long a send is retried through a broker outage before giving up."
+        default=300.0,
+        gt=0,
+        description="How long a send is retried through a broker outage before giving up.",
     )
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
 

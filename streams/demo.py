@@ -38,7 +38,9 @@ def demo_command(articles: Path, timeout: float) -> None:
     click.echo(f"  broker ready at {cluster.bootstrap} in {time.monotonic() - started:.1f} s")
     web_port = free_port_block(1)
     prefix = f"demo{int(time.time())}."
-    settings = base.model_copy(update={"broker": cluster.broker_url, "topic_prefix": prefix, "web_port": web_port})
+    settings = base.model_copy(
+        update={"broker": cluster.broker_url, "topic_prefix": prefix, "web_port": web_port}
+    )
     env = {
         "FLASHPOINT_BROKER": cluster.broker_url,
         "FLASHPOINT_TOPIC_PREFIX": prefix,

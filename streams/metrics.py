@@ -21,7 +21,9 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.articles_in = Counter("flashpoint_articles_in", "Messages read from the input topic.", registry=r)
+        self.articles_in = Counter(
+            "flashpoint_articles_in", "Messages read from the input topic.", registry=r
+        )
         self.classified = Counter(
             "flashpoint_articles_classified", "Classified articles published.", registry=r
         )

@@ -82,12 +82,16 @@ class WorkerProcess:
             if state is not None and state.get("ready"):
                 return seen
             time.sleep(0.2)  # polling an HTTP endpoint of another process: no event to wait on
-        raise WorkerError(f"worker not ready after {timeout:.0f} s; states seen {seen}; log tail:\n{self.log_tail()}")
+        raise WorkerError(
+            f"worker not ready after {timeout:.0f} s; states seen {seen}; log tail:\n{self.log_tail()}"
+        )
 
     def _check_alive(self) -> None:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise WorkerError(f"worker exited with code {self.process.returncode}; log tail:\n{self.log_tail()}")
+            raise WorkerError(
+                f"worker exited with code {self.process.returncode}; log tail:\n{self.log_tail()}"
+            )
 
     def terminate(self, timeout: float = 60.0) -> int:
         """SIGTERM and wait: the worker finishes its batch, commits and exits."""

@@ -13,7 +13,12 @@ from schemas import CATEGORIES, Evidence, ModelInfo, Signal
 from schemas.events import Article
 from streams.classifier.base import Assessment
 
-KEYWORDS = {"threat": "warned", "use_of_force": "strike", "sanctions": "sanction", "de_escalation": "ceasefire"}
+KEYWORDS = {
+    "threat": "warned",
+    "use_of_force": "strike",
+    "sanctions": "sanction",
+    "de_escalation": "ceasefire",
+}
 
 
 class KeywordClassifier:

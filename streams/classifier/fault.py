@@ -30,5 +30,7 @@ class FailingClassifier:
         """Assess, or raise when an article matches the drill's pattern."""
         for article in articles:
             if self.pattern.search(article.title) or self.pattern.search(article.body):
-                raise PoisonArticleError(f"fault drill: article {article.id} matches {self.pattern.pattern!r}")
+                raise PoisonArticleError(
+                    f"fault drill: article {article.id} matches {self.pattern.pattern!r}"
+                )
         return self.inner.assess(articles)

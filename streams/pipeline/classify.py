@@ -42,9 +42,7 @@ def assess_resilient(
         try:
             assessed = classifier.assess(articles)
         except Exception as exc:
-            log.warning(
-                "classifier failed on a batch of %d (attempt %d): %r", len(articles), attempt, exc
-            )
+            log.warning("classifier failed on a batch of %d (attempt %d): %r", len(articles), attempt, exc)
             continue
         if len(assessed) != len(articles):
             log.error("classifier returned %d results for %d articles", len(assessed), len(articles))

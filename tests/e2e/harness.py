@@ -31,7 +31,9 @@ class Input:
 
 
 def article_json(aid: str, title: str, body: str, version: int = 1) -> bytes:
-    return json.dumps({"id": aid, "title": title, "body": body, "version": version, "language": "en"}).encode()
+    return json.dumps(
+        {"id": aid, "title": title, "body": body, "version": version, "language": "en"}
+    ).encode()
 
 
 def valid_inputs(versions: int = 1) -> list[Input]:
@@ -65,7 +67,7 @@ def malformed_inputs() -> list[Input]:
 
 
 def poison_input() -> Input:
-    aid, title, body, _ = ESCALATIONS[0]
+    _, title, body, _ = ESCALATIONS[0]
     return Input(article_json("poison-1", title, f"{body} {POISON}"), b"poison-1", None, "classifier_error")
 
 
@@ -104,8 +106,12 @@ class OutputReader:
     def __init__(self, bootstrap: str, prefix: str) -> None:
         self.topics = {s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS)}
         self.consumer = KafkaConsumer(
-            *self.topics, bootstrap_servers=bootstrap.split(","), auto_offset_reset="earliest",
-            enable_auto_commit=False, group_id=None, fetch_max_bytes=50_000_000,
+            *self.topics,
+            bootstrap_servers=bootstrap.split(","),
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+            fetch_max_bytes=50_000_000,
         )
         self.out = Outputs()
 

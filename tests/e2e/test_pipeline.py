@@ -63,7 +63,12 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
     reader = OutputReader(kafka.bootstrap, prefix)
     try:
         states = worker.wait_ready()
-        assert states[-1] == {"ready": True, "model_loaded": True, "topics_present": True, "consumer_assigned": True}
+        assert states[-1] == {
+            "ready": True,
+            "model_loaded": True,
+            "topics_present": True,
+            "consumer_assigned": True,
+        }
 
         inputs = [*valid_inputs(versions=1), *malformed_inputs(), poison_input()]
         inputs += [i for i in valid_inputs(versions=2) if i.article and i.article[1] == 2][:6]  # updates
@@ -94,7 +99,10 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
             c, article = classified[key], articles[key]
             assert alert.alert_id == alert_id(article.id, article.version, c.model)
             assert (alert.signals, alert.actors, alert.severity, alert.level) == (
-                c.signals, c.actors, c.severity, c.level,
+                c.signals,
+                c.actors,
+                c.severity,
+                c.level,
             )
             assert alert.article.title == article.title
             assert alert.summary
@@ -118,9 +126,9 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         assert _metric(text, "flashpoint_articles_in_total")[()] == len(inputs)
         assert _metric(text, "flashpoint_articles_classified_total")[()] == len(out.classified)
         dead_by_type = collections.Counter(d.error_type for d in out.dead)
-        assert {dict(k)["error_type"]: v for k, v in _metric(text, "flashpoint_dead_letters_total").items()} == (
-            dead_by_type
-        )
+        assert {
+            dict(k)["error_type"]: v for k, v in _metric(text, "flashpoint_dead_letters_total").items()
+        } == (dead_by_type)
         assert sum(_metric(text, "flashpoint_alerts_total").values()) == len(out.alerts)
         assert _metric(text, "flashpoint_batch_size_count")[()] >= 1
 

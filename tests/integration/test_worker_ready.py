@@ -38,13 +38,23 @@ def test_ready_is_false_until_the_model_is_loaded(kafka: Cluster, unique: str, t
             if state and state["consumer_assigned"] and state["topics_present"]:
                 break
             time.sleep(0.2)  # polling the worker's HTTP endpoint
-        assert state == {"ready": False, "model_loaded": False, "topics_present": True, "consumer_assigned": True}
+        assert state == {
+            "ready": False,
+            "model_loaded": False,
+            "topics_present": True,
+            "consumer_assigned": True,
+        }
         assert worker.get("/ready")[0] == 503
         assert worker.get("/health") == (200, '{"status":"ok"}')
         with fifo.open("w", encoding="utf-8") as gate:
             gate.write("go")
         seen = worker.wait_ready(timeout=180)
-        assert seen[-1] == {"ready": True, "model_loaded": True, "topics_present": True, "consumer_assigned": True}
+        assert seen[-1] == {
+            "ready": True,
+            "model_loaded": True,
+            "topics_present": True,
+            "consumer_assigned": True,
+        }
         assert worker.get("/ready")[0] == 200
         assert worker.terminate() == 0, worker.log_tail()
     finally:

@@ -20,7 +20,11 @@ def art(aid: str, body: str, title: str = "", version: int = 1) -> Article:
 
 def test_a_poison_article_fails_alone_and_the_rest_of_the_batch_is_classified() -> None:
     fake = KeywordClassifier()
-    batch = [art("a", "Washington warned Havana."), art("b", "It may explode."), art("c", "A ceasefire held.")]
+    batch = [
+        art("a", "Washington warned Havana."),
+        art("b", "It may explode."),
+        art("c", "A ceasefire held."),
+    ]
     results = classify_articles(fake, batch, [T0] * 3, now=lambda: T0)
     assert isinstance(results[1], ClassificationFailure)
     assert results[1].article.id == "b"
@@ -32,7 +36,9 @@ def test_a_poison_article_fails_alone_and_the_rest_of_the_batch_is_classified() 
 
 def test_a_healthy_batch_is_classified_in_one_call() -> None:
     fake = KeywordClassifier()
-    results = classify_articles(fake, [art("a", "Calm day."), art("b", "Drone strike hit a depot.")], [T0] * 2)
+    results = classify_articles(
+        fake, [art("a", "Calm day."), art("b", "Drone strike hit a depot.")], [T0] * 2
+    )
     assert fake.calls == [2]
     assert [r.escalation for r in results] == [False, True]  # type: ignore[union-attr]
 
@@ -44,7 +50,9 @@ def test_alert_ids_are_deterministic_in_article_version_and_model() -> None:
     assert len({alert_id("a", 1, m1), alert_id("a", 2, m1), alert_id("b", 1, m1), alert_id("a", 1, m2)}) == 4
 
 
-@pytest.mark.parametrize(("body", "alerted"), [("Washington warned Havana of a strike.", True), ("A ceasefire.", False)])
+@pytest.mark.parametrize(
+    ("body", "alerted"), [("Washington warned Havana of a strike.", True), ("A ceasefire.", False)]
+)
 def test_alerts_only_for_escalations(body: str, alerted: bool) -> None:
     article = art("x", body, title="Headline")
     (classified,) = classify_articles(KeywordClassifier(), [article], [T0], now=lambda: T0)
