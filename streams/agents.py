@@ -43,6 +43,16 @@ log = logging.getLogger("flashpoint.agents")
 EXIT_BROKER_UNAVAILABLE = 70
 
 
+def _where(source: Source, article_id: str | None) -> dict[str, object]:
+    """Log record fields saying which message a line is about (keys in JSON logs)."""
+    return {
+        "topic": source.topic,
+        "partition": source.partition,
+        "offset": source.offset,
+        "article_id": article_id,
+    }
+
+
 @dataclass
 class Outgoing:
     """One message to publish, and what to count once the broker has it."""
@@ -128,6 +138,7 @@ class Runtime:
                     source.offset,
                     decoded.article_id,
                     decoded.error_message[:300],
+                    extra=_where(source, decoded.article_id),
                 )
                 outgoing.append(self._dead_letter_out(decoded, source.key))
             else:
@@ -160,10 +171,19 @@ class Runtime:
                         source.partition,
                         source.offset,
                         result.error_message,
+                        extra=_where(source, article.id),
                     )
                     outgoing.append(self._dead_letter_out(dead, source.key))
                     continue
                 alert = build_alert(result, article)
+                log.debug(
+                    "classified %s v%d: level %s, signals %s",
+                    article.id,
+                    article.version,
+                    result.level,
+                    ",".join(sig.category for sig in result.signals) or "-",
+                    extra=_where(source, article.id),
+                )
                 count = partial(self.metrics.count_outputs, result, alerted=alert is not None)
                 outgoing.append(Outgoing(CLASSIFIED, key, result, count))
                 if alert is not None:

@@ -62,6 +62,29 @@ class FlashpointApp(faust.App):
         )
 
 
+def logging_config(settings: Settings) -> dict[str, Any] | None:
+    """A dictConfig for Faust's worker: JSON lines when ``log_json`` is set, else Faust's default.
+
+    Flashpoint's own records carry ``topic``, ``partition``, ``offset`` and ``article_id`` as
+    extra fields, which the JSON formatter writes as keys.
+    """
+    if not settings.log_json:
+        return None
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"level": settings.log_level.upper(), "handlers": ["stderr"]},
+    }
+
+
 def default_classifier_loader(settings: ClassifierSettings) -> Classifier:
     """Load the configured classifier (wrapped in the fault drill when one is set)."""
     from streams.classifier.model import load_classifier
@@ -98,6 +121,7 @@ def build_app(
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=True,
         broker_commit_interval=1.0,
+        logging_config=logging_config(settings),
     )
     app.flashpoint_settings = settings
     app.runtime = wire(app, settings, load_classifier)

@@ -80,12 +80,16 @@ class LexicalModel:
             return cls(vocab, z["idf"], z["coef"], z["intercept"])
 
     @classmethod
-    def fit(cls, texts: Sequence[str], y: np.ndarray, c: float = 30.0, min_df: int = 2, seed: int = 0) -> LexicalModel:
+    def fit(
+        cls, texts: Sequence[str], y: np.ndarray, c: float = 30.0, min_df: int = 2, seed: int = 0
+    ) -> LexicalModel:
         """Fit with scikit-learn (a training-time dependency) and keep only what scoring needs."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, token_pattern=TOKEN_PATTERN)
+        vec = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, token_pattern=TOKEN_PATTERN
+        )
         x = vec.fit_transform(texts)
         k = y.shape[1]
         coef = np.zeros((x.shape[1], k))
