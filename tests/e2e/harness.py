@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
 from streams.kafka_local import Cluster, free_port_block
@@ -147,6 +147,16 @@ def start_worker(kafka: Cluster, prefix: str, tmp: Path, **extra: str) -> Worker
         **extra,
     }
     return WorkerProcess(env, free_port_block(1), tmp / "worker.log").start()
+
+
+def committed_offsets(bootstrap: str, group: str, topic: str) -> int:
+    """The sum over partitions of the group's committed offsets on ``topic``."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    try:
+        offsets = admin.list_group_offsets(group)[group]
+    finally:
+        admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
 def input_topic(prefix: str) -> str:

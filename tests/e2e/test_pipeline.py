@@ -21,6 +21,7 @@ from tests.e2e.harness import (
     Input,
     OutputReader,
     Outputs,
+    committed_offsets,
     input_topic,
     malformed_inputs,
     poison_input,
@@ -166,6 +167,35 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
         assert all(len(ids) == 1 for ids in ids_by_article.values())
         escalated = {(c.article_id, c.article_version) for c in out.classified if c.escalation}
         assert set(ids_by_article) == escalated
+        assert second.terminate() == 0, second.log_tail()
+    finally:
+        reader.close()
+        first.stop_quietly()
+        if second is not None:
+            second.stop_quietly()
+
+
+def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(kafka: Cluster, unique: str, tmp_path: Path) -> None:
+    prefix = f"e2e-{unique}."
+    inputs = valid_inputs(versions=4)
+    first = start_worker(kafka, prefix, tmp_path, FLASHPOINT_BATCH_MAX="4")
+    reader = OutputReader(kafka.bootstrap, prefix)
+    second = None
+    try:
+        first.wait_ready()
+        placed = send(kafka.bootstrap, input_topic(prefix), inputs)
+        reader.read_until(lambda o: len(o.classified) >= 12, timeout=300)
+        assert first.terminate() == 0, first.log_tail()
+        committed = committed_offsets(kafka.bootstrap, f"fp-{prefix.strip('.')}", input_topic(prefix))
+        assert 12 <= committed < len(inputs), "the stop lands mid-stream, after committing what it published"
+
+        second = start_worker(kafka, prefix, tmp_path)
+        second.wait_ready()
+        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
+        _check_accounting(placed, out)
+        # A clean stop committed everything it published: nothing is classified twice.
+        counts = collections.Counter((c.article_id, c.article_version) for c in out.classified)
+        assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]
         assert second.terminate() == 0, second.log_tail()
     finally:
         reader.close()
