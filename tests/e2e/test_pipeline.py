@@ -118,7 +118,7 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         alerted_ids = {k[0] for k in escalated}
         hits = sum(aid in alerted_ids for aid, *_ in ESCALATIONS)
         false_alarms = [aid for aid, *_ in HARD_NEGATIVES if aid in alerted_ids]
-        assert hits >= 0.9 * len(ESCALATIONS), f"only {hits} of {len(ESCALATIONS)} escalations alerted"
+        assert hits >= 0.75 * len(ESCALATIONS), f"only {hits} of {len(ESCALATIONS)} escalations alerted"
         assert len(false_alarms) <= 1, f"hard negatives alerted: {false_alarms}"
 
         # /metrics agrees with what the test counted.

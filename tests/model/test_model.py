@@ -1,0 +1,242 @@
+"""The real classifier (shipped artifact + all-MiniLM-L6-v2) on short texts written for these tests.
+
+Each text below was written for Flashpoint; none comes from the training data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas import CATEGORIES, ESCALATION_CATEGORIES, ModelInfo
+from schemas.events import Article
+from streams.classifier.base import Assessment, is_escalation
+from streams.classifier.model import EscalationClassifier, Head, load_classifier, shipped_artifact
+
+pytestmark = pytest.mark.model
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+
+POSITIVES: list[tuple[str, str, str]] = [
+    (
+        "threat",
+        "Minister warns of 'consequences' over border deadline",
+        "The defence minister warned the neighbouring government on Sunday that its forces would face "
+        "severe consequences unless they withdrew from the border posts by Friday. He said the army was "
+        "ready to use force if the ultimatum was ignored.",
+    ),
+    (
+        "military_posture",
+        "Troops and tanks massed near the frontier",
+        "Satellite images show thousands of troops, tanks and artillery massing near the frontier, and the "
+        "navy has moved three warships into the gulf. The air force raised its alert level and fighter jets "
+        "were deployed to a base close to the border.",
+    ),
+    (
+        "use_of_force",
+        "Air strikes hit the city overnight",
+        "Air strikes and artillery shelling hit the city overnight, killing at least twelve people, local "
+        "officials said. The army said its jets had bombed weapons depots, and drones struck a fuel "
+        "terminal near the port.",
+    ),
+    (
+        "sanctions",
+        "Treasury freezes central bank assets",
+        "The treasury imposed sanctions on the country's central bank and froze the assets of six senior "
+        "officials on Thursday. New export controls ban the sale of chips and aircraft parts to its "
+        "defence industry.",
+    ),
+    (
+        "diplomatic_rupture",
+        "Ambassador recalled, diplomats expelled",
+        "The government expelled four diplomats and recalled its ambassador in protest on Tuesday. It also "
+        "closed the consulate and said it was severing diplomatic relations with the neighbouring state.",
+    ),
+    (
+        "regime_instability",
+        "Soldiers seize power, president detained",
+        "Soldiers seized the state broadcaster and announced on television that the president had been "
+        "detained and the government dissolved. The military declared martial law and closed the borders "
+        "after the coup.",
+    ),
+    (
+        "nuclear_wmd",
+        "Uranium enrichment raised to weapons grade",
+        "The atomic energy agency said the country had enriched uranium close to weapons grade and expanded "
+        "its nuclear weapons programme. The government also said it was ready to conduct a nuclear test.",
+    ),
+    (
+        "security_cooperation",
+        "Leaders sign defence pact against common rival",
+        "The two leaders signed a mutual defence pact on Friday that lets their troops use each other's "
+        "bases, together with an arms deal for fighter jets and air defence systems. Officials said the "
+        "alliance was meant to deter their common rival.",
+    ),
+    (
+        "de_escalation",
+        "Ceasefire agreed, prisoners to be exchanged",
+        "The warring sides agreed a ceasefire that takes effect at midnight and a prisoner exchange, the "
+        "mediators announced after peace talks. Both armies will withdraw troops from the front line.",
+    ),
+]
+
+HARD_NEGATIVES: list[tuple[str, str]] = [
+    (
+        "Supermarket price war deepens",
+        "A price war between the two largest supermarket chains deepened this week as both cut the prices "
+        "of bread, milk and vegetables. Analysts said smaller grocers would struggle to compete.",
+    ),
+    (
+        "Storm threatens the coast",
+        "A powerful storm threatens the southern coast, forecasters said on Monday, and residents were told "
+        "to prepare for floods and power cuts. Schools will close on Tuesday.",
+    ),
+    (
+        "Sprinter banned for doping",
+        "The athletics federation imposed a four-year sanction on the sprinter after a failed doping test. "
+        "His coach said the athlete would appeal the ban at the sports court.",
+    ),
+    (
+        "Attacking midfielder scores twice",
+        "The attacking midfielder scored twice as the home side beat their rivals three goals to one on "
+        "Saturday. The coach praised the team's pressing and the crowd sang until the final whistle.",
+    ),
+    (
+        "City celebrates with a parade",
+        "Thousands of people watched the anniversary parade through the old town on Sunday, with marching "
+        "bands, dancers and a fireworks display over the river.",
+    ),
+    (
+        "Utility wins contract for nuclear power plant",
+        "The utility signed a contract to build two reactors at its civil nuclear power plant, which will "
+        "supply electricity to a million homes. Shares in the company rose five percent.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> EscalationClassifier:
+    return load_classifier()
+
+
+def _article(i: int, title: str, body: str) -> Article:
+    return Article(id=f"test-{i}", title=title, body=body)
+
+
+@pytest.fixture(scope="module")
+def positives(classifier: EscalationClassifier) -> list[Assessment]:
+    return classifier.assess([_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES)])
+
+
+@pytest.fixture(scope="module")
+def negatives(classifier: EscalationClassifier) -> list[Assessment]:
+    return classifier.assess([_article(100 + i, t, b) for i, (t, b) in enumerate(HARD_NEGATIVES)])
+
+
+def test_artifact_loads_with_its_metadata() -> None:
+    head = Head.load(shipped_artifact())
+    assert head.categories == tuple(CATEGORIES)
+    assert head.thresholds.shape == (len(CATEGORIES),)
+    assert np.all((head.thresholds > 0) & (head.thresholds < 1))
+    manifest = json.loads((shipped_artifact() / "manifest.json").read_text())
+    assert len(manifest["data"]["sha256"]) == 64
+    metrics = json.loads((shipped_artifact() / "metrics.json").read_text())
+    assert set(metrics["nested_cv"]["categories"]) == set(CATEGORIES)
+
+
+def test_model_info(classifier: EscalationClassifier) -> None:
+    assert isinstance(classifier.model_info, ModelInfo)
+    assert classifier.model_info.head_version == shipped_artifact().name
+
+
+@pytest.mark.parametrize(("index", "category"), [(i, c) for i, (c, _, _) in enumerate(POSITIVES)])
+def test_each_category_positive(positives: list[Assessment], index: int, category: str) -> None:
+    got = {s.category for s in positives[index].signals}
+    assert category in got, (category, positives[index].scores)
+
+
+def test_escalation_flag_follows_signals(positives: list[Assessment]) -> None:
+    for (category, _, _), a in zip(POSITIVES, positives, strict=True):
+        if category in ESCALATION_CATEGORIES:
+            assert is_escalation(a.signals), category
+            assert a.severity > 0
+            assert a.level != "none"
+
+
+@pytest.mark.parametrize("index", range(len(HARD_NEGATIVES)))
+def test_hard_negatives_have_no_escalation(negatives: list[Assessment], index: int) -> None:
+    a = negatives[index]
+    assert not is_escalation(a.signals), (HARD_NEGATIVES[index][0], [s.category for s in a.signals])
+    assert a.level == "none"
+    assert a.severity == 0
+
+
+def test_scores_cover_every_category_in_unit_range(positives: list[Assessment]) -> None:
+    for a in positives:
+        assert set(a.scores) == set(CATEGORIES)
+        assert all(0.0 <= v <= 1.0 for v in a.scores.values())
+
+
+def test_evidence_is_the_exact_slice(positives: list[Assessment]) -> None:
+    articles = [_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES)]
+    n = 0
+    for article, a in zip(articles, positives, strict=True):
+        for s in a.signals:
+            assert 1 <= len(s.evidence) <= 3
+            for e in s.evidence:
+                assert getattr(article, e.field)[e.start : e.end] == e.text
+                n += 1
+    assert n >= len(POSITIVES)
+
+
+def test_evidence_points_at_the_driving_sentence(classifier: EscalationClassifier) -> None:
+    body = (
+        "The foreign ministers met in Geneva on Monday and discussed trade, tourism and a new rail link. "
+        "Later, the army chief warned that the neighbour would face a military response if it did not "
+        "withdraw its troops from the border by Friday. The meeting ended with a lunch."
+    )
+    (a,) = classifier.assess([Article(id="ev-1", title="", body=body)])
+    threat = [s for s in a.signals if s.category == "threat"]
+    assert threat, a.scores
+    assert any("warned" in e.text for e in threat[0].evidence)
+    assert all("lunch" not in e.text for e in threat[0].evidence)
+
+
+def test_batch_equals_single(classifier: EscalationClassifier) -> None:
+    arts = [_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES[:3])]
+    batch = classifier.assess(arts)
+    single = [classifier.assess([x])[0] for x in arts]
+    for x, y in zip(batch, single, strict=True):
+        for c in CATEGORIES:
+            assert abs(x.scores[c] - y.scores[c]) < 1e-3
+        assert [s.category for s in x.signals] == [s.category for s in y.signals]
+
+
+def test_empty_batch(classifier: EscalationClassifier) -> None:
+    assert classifier.assess([]) == []
+
+
+def test_long_article_is_capped(classifier: EscalationClassifier) -> None:
+    body = " ".join(["The committee met again on Tuesday to discuss the budget."] * 400)
+    (a,) = classifier.assess([Article(id="long", title="Budget", body=body)])
+    assert not is_escalation(a.signals)
+
+
+def test_seed_article() -> None:
+    article_json = json.loads((SHARED / "samples" / "seed-article.json").read_text(encoding="utf-8"))
+    expected = json.loads((SHARED / "samples" / "seed-article.expected.json").read_text(encoding="utf-8"))
+    fields = set(Article.model_fields)
+    article = Article.model_validate({k: v for k, v in article_json.items() if k in fields})
+    (a,) = load_classifier().assess([article])
+    got = {s.category for s in a.signals}
+    assert set(expected["labels"]) <= got, (sorted(got), a.scores)
+    assert not (set(expected["not_labels"]) & got), (sorted(got), a.scores)
+    assert is_escalation(a.signals) == expected["escalation"]
+    assert set(expected["actors"]) <= set(a.actors)
+    for s in a.signals:
+        for e in s.evidence:
+            assert getattr(article, e.field)[e.start : e.end] == e.text
