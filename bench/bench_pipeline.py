@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> None:
         },
         free_port_block(1),
         work / "worker.log",
-        loglevel="warning",
+        loglevel="warn",
     ).start()
     producer = KafkaProducer(bootstrap_servers=[cluster.bootstrap], acks="all", linger_ms=5)
     reader = Reader(cluster.bootstrap, prefix)

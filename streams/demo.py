@@ -46,7 +46,7 @@ def demo_command(articles: Path, timeout: float) -> None:
         "FLASHPOINT_TOPIC_PREFIX": prefix,
         "FLASHPOINT_DATA_DIR": str(work / "faust"),
     }
-    worker = WorkerProcess(env, web_port, work / "worker.log", loglevel="warning")
+    worker = WorkerProcess(env, web_port, work / "worker.log", loglevel="warn")
     try:
         click.echo("▶ starting a worker and loading the classifier …")
         worker.start().wait_ready(timeout=180)
