@@ -25,8 +25,8 @@ import numpy as np
 
 __all__ = [
     "Encoder",
-    "TorchEncoder",
     "OnnxEncoder",
+    "TorchEncoder",
     "default_encoder_path",
     "export_onnx",
     "onnx_cache_dir",
@@ -112,7 +112,14 @@ def _mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class TorchEncoder(_TokenizerMixin):
     """transformers ``AutoModel`` in fp32 on CPU, mean pooling, L2 normalisation."""
 
-    def __init__(self, encoder: str = "", batch_size: int = 32, max_batch_tokens: int = 4096):
+    def __init__(
+        self,
+        encoder: str = "",
+        batch_size: int = 32,
+        max_batch_tokens: int = 4096,
+        overrides: str | Path | None = None,
+    ):
+        self.overrides = Path(overrides) if overrides else None
         self.path = resolve_encoder(encoder)
         self.name = encoder or "sentence-transformers/all-MiniLM-L6-v2"
         self.batch_size = batch_size
@@ -133,6 +140,8 @@ class TorchEncoder(_TokenizerMixin):
         else:
             self._hf_tokenizer = None
         self._model = AutoModel.from_pretrained(self.path, dtype=torch.float32).eval()
+        if self.overrides is not None:
+            apply_overrides(self._model, self.overrides)
         self.dim = int(self._model.config.hidden_size)
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
@@ -159,13 +168,28 @@ class TorchEncoder(_TokenizerMixin):
         return out
 
 
+def apply_overrides(model, path: str | Path) -> None:  # model: transformers PreTrainedModel
+    """Load fine-tuned weights (a safetensors file of some of the model's parameters) in place."""
+    import torch
+    from safetensors.torch import load_file
+
+    state = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
+    own = model.state_dict()
+    unknown = sorted(set(state) - set(own))
+    if unknown:
+        raise ValueError(f"{path}: parameters not in the encoder: {unknown[:5]}")
+    model.load_state_dict(state, strict=False)
+
+
 def onnx_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "flashpoint" / "onnx"
 
 
-def _encoder_fingerprint(path: str) -> str:
+def _encoder_fingerprint(path: str, overrides: Path | None = None) -> str:
     h = hashlib.sha256()
+    if overrides is not None:
+        h.update(Path(overrides).read_bytes())
     p = Path(path)
     for name in ("config.json", "tokenizer.json"):
         f = p / name
@@ -177,7 +201,9 @@ def _encoder_fingerprint(path: str) -> str:
     return h.hexdigest()[:16]
 
 
-def export_onnx(encoder: str, out_path: Path, quantize: bool = True) -> Path:
+def export_onnx(
+    encoder: str, out_path: Path, quantize: bool = True, overrides: str | Path | None = None
+) -> Path:
     """Export the encoder (hidden states) to ONNX, then dynamically quantise it to int8.
 
     Needs torch + transformers + onnx; run once, the result is cached.
@@ -188,6 +214,8 @@ def export_onnx(encoder: str, out_path: Path, quantize: bool = True) -> Path:
 
     path = resolve_encoder(encoder)
     model = AutoModel.from_pretrained(path, dtype=torch.float32).eval()
+    if overrides is not None:
+        apply_overrides(model, overrides)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fp32_path = out_path.with_suffix(".fp32.onnx")
@@ -246,25 +274,29 @@ class OnnxEncoder(_TokenizerMixin):
     def __init__(
         self,
         encoder: str = "",
+        *,
         onnx_path: str | Path | None = None,
         batch_size: int = 32,
         max_batch_tokens: int = 4096,
         threads: int | None = None,
         quantize: bool = True,
+        overrides: str | Path | None = None,
     ):
         import onnxruntime as ort
 
+        self.overrides = Path(overrides) if overrides else None
         self.path = resolve_encoder(encoder)
         self.name = encoder or "sentence-transformers/all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         if onnx_path is None or not Path(onnx_path).exists():
             suffix = "int8" if quantize else "fp32"
-            cached = onnx_cache_dir() / f"encoder-{_encoder_fingerprint(self.path)}-{suffix}.onnx"
+            fingerprint = _encoder_fingerprint(self.path, self.overrides)
+            cached = onnx_cache_dir() / f"encoder-{fingerprint}-{suffix}.onnx"
             if onnx_path is None:
                 onnx_path = cached
             if not Path(onnx_path).exists():
-                export_onnx(self.path, Path(onnx_path), quantize=quantize)
+                export_onnx(self.path, Path(onnx_path), quantize=quantize, overrides=self.overrides)
         self.onnx_path = Path(onnx_path)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -1,13 +1,15 @@
-"""A numpy-only TF-IDF + linear model: the lexical half of the classifier's head.
+"""Numpy-only TF-IDF + linear models: the lexical part of the classifier's head.
 
 Training uses scikit-learn (``TfidfVectorizer`` + ``LogisticRegression``); this module stores
 what those fitted (vocabulary, idf, coefficients) and reproduces their scores without
-scikit-learn at run time: word 1–2 grams of ``(?u)\\b\\w\\w+\\b`` tokens, lower-cased,
-sublinear tf, smooth idf, L2 normalisation — scikit-learn's defaults as used in training.
+scikit-learn at run time, with scikit-learn's analyzers: ``"word"`` = lower-cased 1–2 grams of
+``(?u)\\b\\w\\w+\\b`` tokens; ``"char_wb"`` = lower-cased character 2–5 grams inside
+space-padded words. Sublinear tf, smooth idf, L2 normalisation.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -17,22 +19,54 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["LexicalModel", "TOKEN_PATTERN", "ngrams"]
+__all__ = ["ANALYZERS", "TOKEN_PATTERN", "LexicalModel", "char_wb_ngrams", "word_ngrams"]
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _TOKEN = re.compile(TOKEN_PATTERN)
+_WHITESPACE = re.compile(r"\s\s+")
+CHAR_RANGE = (2, 5)
 
 
-def ngrams(text: str) -> list[str]:
-    """Lower-cased unigrams and bigrams, as scikit-learn's analyzer with ngram_range=(1, 2)."""
+def word_ngrams(text: str) -> list[str]:
+    """Lower-cased unigrams and bigrams, as scikit-learn's word analyzer, ngram_range=(1, 2)."""
     tokens = _TOKEN.findall(text.lower())
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def char_wb_ngrams(text: str) -> list[str]:
+    """Character n-grams inside word boundaries, as scikit-learn's ``char_wb`` analyzer."""
+    lo, hi = CHAR_RANGE
+    out: list[str] = []
+    for word in _WHITESPACE.sub(" ", text.lower()).split():
+        w = f" {word} "
+        size = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            out.append(w[offset : offset + n])
+            while offset + n < size:
+                offset += 1
+                out.append(w[offset : offset + n])
+            if offset == 0:  # the word is shorter than n
+                break
+    return out
+
+
+ANALYZERS = {"word": word_ngrams, "char_wb": char_wb_ngrams}
 
 
 class LexicalModel:
     """``predict_logits(texts) -> [n, k]`` from a stored vocabulary, idf and linear weights."""
 
-    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray):
+    def __init__(
+        self,
+        vocabulary: Sequence[str],
+        idf: np.ndarray,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        analyzer: str = "word",
+    ):
+        self.analyzer = analyzer
+        self._ngrams = ANALYZERS[analyzer]
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.idf = np.asarray(idf, dtype=np.float64)
         self.coef = np.asarray(coef, dtype=np.float64)  # [vocab, k]
@@ -40,7 +74,7 @@ class LexicalModel:
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(indices, L2-normalised tf-idf values) of the terms of ``text`` in the vocabulary."""
-        counts = Counter(t for t in ngrams(text) if t in self.vocabulary)
+        counts = Counter(t for t in self._ngrams(text) if t in self.vocabulary)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
@@ -61,35 +95,57 @@ class LexicalModel:
 
     # -- persistence -------------------------------------------------------------------------
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path, name: str) -> None:
         vocab = [""] * len(self.vocabulary)
         for term, i in self.vocabulary.items():
             vocab[i] = term
-        (directory / "lexical_vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        meta = {"analyzer": self.analyzer, "vocabulary": vocab}
+        (directory / f"{name}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(
-            directory / "lexical.npz",
+            directory / f"{name}.npz",
             idf=self.idf.astype(np.float32),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
         )
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalModel:
-        vocab = json.loads((directory / "lexical_vocab.json").read_text(encoding="utf-8"))
-        with np.load(directory / "lexical.npz") as z:
-            return cls(vocab, z["idf"], z["coef"], z["intercept"])
+    def load(cls, directory: Path, name: str) -> LexicalModel:
+        meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        with np.load(directory / f"{name}.npz") as z:
+            return cls(meta["vocabulary"], z["idf"], z["coef"], z["intercept"], meta["analyzer"])
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], y: np.ndarray, c: float = 30.0, min_df: int = 2, seed: int = 0
+        cls,
+        texts: Sequence[str],
+        y: np.ndarray,
+        *,
+        analyzer: str = "word",
+        c: float = 30.0,
+        min_df: int = 2,
+        max_features: int | None = None,
+        seed: int = 0,
     ) -> LexicalModel:
         """Fit with scikit-learn (a training-time dependency) and keep only what scoring needs."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        vec = TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, token_pattern=TOKEN_PATTERN
-        )
+        if analyzer == "word":
+            vec = TfidfVectorizer(
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                min_df=min_df,
+                token_pattern=TOKEN_PATTERN,
+                max_features=max_features,
+            )
+        else:
+            vec = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=CHAR_RANGE,
+                sublinear_tf=True,
+                min_df=min_df,
+                max_features=max_features,
+            )
         x = vec.fit_transform(texts)
         k = y.shape[1]
         coef = np.zeros((x.shape[1], k))
@@ -102,4 +158,4 @@ class LexicalModel:
         vocab = [""] * len(vec.vocabulary_)
         for term, i in vec.vocabulary_.items():
             vocab[i] = term
-        return cls(vocab, vec.idf_, coef, intercept)
+        return cls(vocab, vec.idf_, coef, intercept, analyzer)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Span", "split_sentences", "article_spans"]
+__all__ = ["Span", "article_spans", "split_sentences"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +26,69 @@ class Span:
 
 
 _ABBREVIATIONS = frozenset(
-    """
-    mr mrs ms dr prof sen rep gov gen lt col maj capt cmdr adm sgt cpl pvt st jr sr rev hon
-    pres vs etc no nos vol fig inc corp co ltd dept univ est approx jan feb mar apr jun jul
-    aug sep sept oct nov dec mon tue tues wed thu thurs fri sat sun ft mt
-    """.split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sen",
+        "rep",
+        "gov",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "cmdr",
+        "adm",
+        "sgt",
+        "cpl",
+        "pvt",
+        "st",
+        "jr",
+        "sr",
+        "rev",
+        "hon",
+        "pres",
+        "vs",
+        "etc",
+        "no",
+        "nos",
+        "vol",
+        "fig",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "dept",
+        "univ",
+        "est",
+        "approx",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "ft",
+        "mt",
+    ]
 )
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.

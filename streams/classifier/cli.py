@@ -1,0 +1,172 @@
+"""``flashpoint train`` and ``flashpoint eval``: plain click commands (registered by streams.cli)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schemas import CATEGORIES
+
+
+def _classifier_settings(artifact: str | None, backend: str | None) -> Any:
+    from streams.config import Settings
+
+    settings = Settings().classifier
+    update: dict[str, Any] = {}
+    if artifact:
+        update["artifact"] = artifact
+    if backend:
+        update["backend"] = backend
+    return settings.model_copy(update=update) if update else settings
+
+
+@click.command("train")
+@click.option(
+    "--data", "data", required=True, type=click.Path(exists=True, dir_okay=False), help="Labelled JSON Lines."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Artifact directory (default: the shipped one).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds for thresholds and CV."
+)
+@click.option("--no-cv", is_flag=True, help="Skip the nested cross-validation estimate.")
+@click.option("--backend", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True)
+@click.option(
+    "--encoder", default="", help="Encoder directory or HF id (default: packaged all-MiniLM-L6-v2)."
+)
+@click.option(
+    "--finetune-layers",
+    type=click.IntRange(0, 12),
+    default=None,
+    help="Top encoder layers fine-tuned as a sentence scorer (0 = frozen). Default: the shipped recipe.",
+)
+@click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Fine-tuning epochs.")
+def train_command(
+    *,
+    data: str,
+    out: str | None,
+    seed: int,
+    folds: int,
+    no_cv: bool,
+    backend: str,
+    encoder: str,
+    finetune_layers: int | None,
+    epochs: int | None,
+) -> None:
+    """Fit the classifier head and thresholds on labelled passages and write an artifact.
+
+    Thresholds come from grouped out-of-fold scores; unless --no-cv, a nested grouped
+    cross-validation estimate (thresholds chosen inside each fold) is stored in metrics.json.
+    """
+    from streams.classifier import train as t
+
+    metrics = t.train(
+        data,
+        out,
+        seed=seed,
+        folds=folds,
+        encoder=encoder,
+        backend=backend,
+        cross_validation=not no_cv,
+        finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
+        epochs=epochs or t.EPOCHS,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    if "nested_cv" in metrics:
+        click.echo(format_metrics(metrics["nested_cv"], title=f"nested grouped {folds}-fold CV"))
+    click.echo(f"trained in {metrics['train_seconds']} s")
+
+
+@click.command("eval")
+@click.option(
+    "--data", "data", required=True, type=click.Path(exists=True, dir_okay=False), help="Labelled JSON Lines."
+)
+@click.option(
+    "--plot", type=click.Path(dir_okay=False), default=None, help="Write per-category PR curves (PNG)."
+)
+@click.option("--artifact", default=None, help="Artifact directory (default: settings / the shipped one).")
+@click.option("--backend", type=click.Choice(["onnx", "torch"]), default=None)
+@click.option(
+    "--json-out", type=click.Path(dir_okay=False), default=None, help="Also write the metrics as JSON."
+)
+def eval_command(
+    data: str, plot: str | None, artifact: str | None, backend: str | None, json_out: str | None
+) -> None:
+    """Score labelled passages with the classifier and print P/R/F1 per category."""
+    from tqdm import tqdm
+
+    from streams.classifier.model import load_classifier
+    from streams.classifier.train import evaluate
+
+    classifier = load_classifier(_classifier_settings(artifact, backend))
+    with open(data, encoding="utf-8") as f:
+        n = sum(1 for line in f if line.strip())
+    with tqdm(total=n, unit=" articles", file=sys.stderr) as bar:
+        metrics, scores, y = evaluate(classifier, data, progress=bar.update)
+    if metrics["trained_on_this_file"]:
+        click.echo(
+            "note: the model was trained on this file; these are training-set figures, not CV.", err=True
+        )
+    click.echo(format_metrics(metrics, title=f"{Path(data).name} ({classifier.model_info.head_version})"))
+    if json_out:
+        Path(json_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if plot:
+        plot_pr_curves(scores, y, classifier.head.thresholds, plot)
+        click.echo(f"wrote {plot}")
+
+
+def format_metrics(metrics: dict[str, Any], title: str = "") -> str:
+    lines = [title] if title else []
+    lines.append(f"{'category':22s} {'precision':>9s} {'recall':>7s} {'F1':>6s} {'support':>8s}")
+    for c in CATEGORIES:
+        m = metrics["categories"][c]
+        lines.append(f"{c:22s} {m['precision']:9.3f} {m['recall']:7.3f} {m['f1']:6.3f} {m['support']:8d}")
+    e = metrics["escalation"]
+    name = "escalation (any of 8)"
+    lines.append(f"{name:22s} {e['precision']:9.3f} {e['recall']:7.3f} {e['f1']:6.3f} {e['support']:8d}")
+    lines.append(f"macro-F1 over the 9 categories: {metrics['macro_f1']:.3f}  (n={metrics['n']})")
+    return "\n".join(lines)
+
+
+def plot_pr_curves(scores: Any, y: Any, thresholds: Any, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(3, 3, figsize=(12, 11), sharex=True, sharey=True)
+    for j, (c, ax) in enumerate(zip(CATEGORIES, axes.ravel(), strict=True)):
+        s, t = scores[:, j], y[:, j]
+        order = np.argsort(-s)
+        tp = np.cumsum(t[order])
+        precision = tp / np.arange(1, len(s) + 1)
+        recall = tp / max(t.sum(), 1)
+        ax.plot(recall, precision, lw=1.5)
+        at = s >= thresholds[j]
+        p_at = (t[at].sum() / at.sum()) if at.sum() else 0.0
+        r_at = t[at].sum() / max(t.sum(), 1)
+        ax.scatter([r_at], [p_at], color="red", zorder=3, label=f"threshold {thresholds[j]:.2f}")
+        ax.set_title(f"{c} (n={int(t.sum())})")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("recall")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("precision")
+    fig.suptitle("Precision–recall per category (red: the stored threshold)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,383 @@
+"""The escalation classifier: a frozen sentence encoder plus a small trained head.
+
+How an article is scored (see docs/MODEL_CARD.md for why):
+
+1. The title and the body are split into sentences with exact character offsets
+   (:mod:`streams.classifier.sentences`); the title and the first ``max_sentences`` sentences
+   are kept.
+2. Each sentence is embedded by the encoder (all-MiniLM-L6-v2 by default; ONNX Runtime int8
+   or transformers+torch fp32), mean-pooled and L2-normalised.
+3. Three linear models give a probability per category, averaged into the article's score:
+   ``embedding`` — logistic regression on [max-pool, mean-pool] of the sentence embeddings;
+   ``word`` — logistic regression on word 1–2 gram TF-IDF of the kept text;
+   ``char`` — logistic regression on character 2–5 gram TF-IDF of the kept text.
+4. A category is signalled when its score reaches its threshold (chosen on out-of-fold
+   predictions at training time, stored with the head).
+5. Evidence: the same three models applied to each sentence alone score the sentences; the
+   best sentence of a signalled category is its evidence, with any other sentence that passes
+   the category's threshold on its own (at most three, in reading order).
+
+The head is numpy-only: neither scikit-learn nor torch is needed at run time with the ONNX
+backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from schemas import CATEGORIES, Evidence, ModelInfo, Signal
+from schemas.events import Article
+from streams.classifier.base import Assessment
+from streams.classifier.lexical import LexicalModel
+from streams.classifier.sentences import Span, article_spans
+
+__all__ = [
+    "ARTIFACTS_DIR",
+    "DEFAULT_HEAD_VERSION",
+    "EscalationClassifier",
+    "Head",
+    "load_classifier",
+    "shipped_artifact",
+]
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_HEAD_VERSION = "minilm-ens-v1"
+MAX_EVIDENCE = 3
+DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def shipped_artifact() -> Path:
+    return ARTIFACTS_DIR / DEFAULT_HEAD_VERSION
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+def kept_spans(title: str, body: str, max_sentences: int) -> list[Span]:
+    """Title sentences plus the first ``max_sentences`` body sentences."""
+    spans = article_spans(title, body)
+    titles = [s for s in spans if s.field == "title"]
+    bodies = [s for s in spans if s.field == "body"][:max_sentences]
+    return titles + bodies
+
+
+def kept_text(title: str, body: str, spans: Sequence[Span]) -> str:
+    """The text the lexical models read: the title and the body up to the last kept sentence.
+
+    Training passages are read as ``title + "\\n" + body``; a body is cut after its last
+    kept sentence so that a very long article costs no more than ``max_sentences`` sentences.
+    """
+    body_spans = [s for s in spans if s.field == "body"]
+    end = body_spans[-1].end if body_spans else 0
+    return f"{title}\n{body[:end]}"
+
+
+def encode_per_article(encoder: Any, spans: Sequence[Sequence[Span]]) -> np.ndarray:
+    """Sentence embeddings [n_sentences, dim], one encoder call per article.
+
+    Each article's sentences are batched only with each other: int8 dynamic quantisation
+    scales activations per batch, so batching across articles would make an article's scores
+    depend on its neighbours in the batch. Per article, the result is deterministic.
+    """
+    parts = [encoder.encode([s.text for s in ss]) for ss in spans if ss]
+    if not parts:
+        return np.zeros((0, int(getattr(encoder, "dim", 1) or 1)), dtype=np.float32)
+    return np.concatenate(parts)
+
+
+@dataclass
+class EmbeddingHead:
+    """Standardised [max-pool, mean-pool] features -> one logistic regression per category."""
+
+    mean: np.ndarray  # [2d]
+    scale: np.ndarray  # [2d]
+    coef: np.ndarray  # [2d, k]
+    intercept: np.ndarray  # [k]
+
+    @staticmethod
+    def pool(sentence_embeddings: np.ndarray) -> np.ndarray:
+        return np.concatenate([sentence_embeddings.max(0), sentence_embeddings.mean(0)])
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+
+    def save(self, directory: Path) -> None:
+        np.savez_compressed(
+            directory / "embedding_head.npz",
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+        )
+
+    @classmethod
+    def load(cls, directory: Path) -> EmbeddingHead:
+        with np.load(directory / "embedding_head.npz") as z:
+            return cls(
+                z["mean"].astype(np.float64),
+                z["scale"].astype(np.float64),
+                z["coef"].astype(np.float64),
+                z["intercept"].astype(np.float64),
+            )
+
+
+@dataclass
+class SentenceHead:
+    """Linear layer on a sentence embedding -> per-sentence logits; article = max over sentences."""
+
+    coef: np.ndarray  # [d, k]
+    intercept: np.ndarray  # [k]
+
+    def logits(self, sentence_embeddings: np.ndarray) -> np.ndarray:
+        return sentence_embeddings @ self.coef + self.intercept
+
+    @classmethod
+    def load(cls, directory: Path) -> SentenceHead:
+        with np.load(directory / "sentence_head.npz") as z:
+            return cls(z["coef"].astype(np.float64), z["intercept"].astype(np.float64))
+
+
+@dataclass
+class Head:
+    """Everything trained: the component models, their weights in the average, the thresholds.
+
+    Components (those with a weight in the manifest are used): ``sentence`` — the fine-tuned
+    sentence scorer, max over sentences; ``embedding`` — LR on pooled frozen embeddings;
+    ``word`` / ``char`` — TF-IDF LRs on the text.
+    """
+
+    categories: tuple[str, ...]
+    weights: dict[str, float]
+    thresholds: np.ndarray
+    manifest: dict[str, Any]
+    word: LexicalModel | None = None
+    char: LexicalModel | None = None
+    embedding: EmbeddingHead | None = None
+    sentence: SentenceHead | None = None
+
+    @classmethod
+    def load(cls, directory: Path) -> Head:
+        directory = Path(directory)
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        thresholds = json.loads((directory / "thresholds.json").read_text(encoding="utf-8"))
+        categories = tuple(manifest["categories"])
+        if categories != tuple(CATEGORIES):
+            raise ValueError(f"artifact {directory} has categories {categories}, expected {CATEGORIES}")
+        weights = {k: float(v) for k, v in manifest["weights"].items() if v}
+        return cls(
+            categories=categories,
+            weights=weights,
+            thresholds=np.array([thresholds["thresholds"][c] for c in categories]),
+            manifest=manifest,
+            word=LexicalModel.load(directory, "word") if "word" in weights else None,
+            char=LexicalModel.load(directory, "char") if "char" in weights else None,
+            embedding=EmbeddingHead.load(directory) if "embedding" in weights else None,
+            sentence=SentenceHead.load(directory) if "sentence" in weights else None,
+        )
+
+    def combine(self, probs: dict[str, np.ndarray]) -> np.ndarray:
+        total = sum(self.weights.values())
+        return sum(self.weights[name] * probs[name] for name in self.weights) / total
+
+    def component_probs(
+        self,
+        sentence_embeddings: np.ndarray,
+        offsets: np.ndarray,
+        texts: Sequence[str],
+    ) -> dict[str, np.ndarray]:
+        """Per component, article probabilities [n, k]; ``offsets`` delimit each article's sentences."""
+        n = len(texts)
+        k = len(self.categories)
+        out: dict[str, np.ndarray] = {}
+        if self.word is not None:
+            out["word"] = self.word.predict_proba(texts)
+        if self.char is not None:
+            out["char"] = self.char.predict_proba(texts)
+        if self.embedding is not None:
+            dim = sentence_embeddings.shape[1]
+            pooled = np.zeros((n, 2 * dim))
+            for i in range(n):
+                e = sentence_embeddings[offsets[i] : offsets[i + 1]]
+                if len(e):
+                    pooled[i] = EmbeddingHead.pool(e)
+            out["embedding"] = _sigmoid(self.embedding.logits(pooled))
+        if self.sentence is not None:
+            sl = self.sentence.logits(sentence_embeddings) if len(sentence_embeddings) else np.zeros((0, k))
+            art = np.full((n, k), -40.0)
+            for i in range(n):
+                if offsets[i + 1] > offsets[i]:
+                    art[i] = sl[offsets[i] : offsets[i + 1]].max(0)
+            out["sentence"] = _sigmoid(art)
+        return out
+
+    def article_scores(
+        self, sentence_embeddings: np.ndarray, offsets: np.ndarray, texts: Sequence[str]
+    ) -> np.ndarray:
+        """Scores [n_articles, k]."""
+        return self.combine(self.component_probs(sentence_embeddings, offsets, texts))
+
+    def sentence_scores(self, sentence_embeddings: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
+        """A score per sentence [n_sentences, k], to rank sentences as evidence.
+
+        With a sentence scorer: its per-sentence probability. Otherwise each sentence is scored
+        by the article models as if it were a one-sentence article.
+        """
+        if self.sentence is not None:
+            return _sigmoid(self.sentence.logits(sentence_embeddings))
+        offsets = np.arange(len(sentences) + 1)
+        return self.article_scores(sentence_embeddings, offsets, sentences)
+
+
+class EscalationClassifier:
+    """The :class:`~streams.classifier.base.Classifier` of the service (thread-safe)."""
+
+    def __init__(
+        self,
+        artifact: str | Path = "",
+        *,
+        encoder: str = "",
+        backend: str = "onnx",
+        batch_size: int = 32,
+        max_sentences: int = 64,
+        threads: int = 0,
+    ) -> None:
+        self.artifact_dir = Path(artifact) if artifact else shipped_artifact()
+        self.head = Head.load(self.artifact_dir)
+        # The head was trained on one encoder's embeddings: an artifact trained with a custom
+        # encoder records its path, used when the setting is empty.
+        self.encoder_setting = encoder or str(self.head.manifest.get("encoder_path", ""))
+        self.encoder_name = encoder or str(self.head.manifest.get("encoder", "")) or DEFAULT_ENCODER_NAME
+        self.backend = backend
+        self.batch_size = batch_size
+        self.max_sentences = max_sentences
+        self.threads = threads
+        self._encoder: Any = None
+        self._lock = threading.Lock()
+        self.model_info = ModelInfo(
+            encoder=self.encoder_name,
+            head_version=str(self.head.manifest["head_version"]),
+            thresholds_version=str(self.head.manifest["thresholds_version"]),
+        )
+
+    # -- encoder (lazy) ------------------------------------------------------------------------
+
+    @property
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = self._load_encoder()
+        return self._encoder
+
+    def _load_encoder(self) -> Any:
+        from streams.classifier.encoder import OnnxEncoder, TorchEncoder
+
+        overrides_name = self.head.manifest.get("encoder_overrides")
+        overrides = self.artifact_dir / overrides_name if overrides_name else None
+        if self.backend == "torch":
+            return TorchEncoder(self.encoder_setting, batch_size=self.batch_size, overrides=overrides)
+        onnx_path = None
+        shipped = self.artifact_dir / "encoder-int8.onnx"
+        if shipped.exists() and self.encoder_setting == str(self.head.manifest.get("encoder_path", "")):
+            onnx_path = shipped  # exported (with any fine-tuned layers) at training time
+        return OnnxEncoder(
+            self.encoder_setting,
+            onnx_path=onnx_path,
+            batch_size=self.batch_size,
+            threads=self.threads or None,
+            overrides=overrides,
+        )
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def score(self, articles: Sequence[Article]) -> tuple[np.ndarray, list[list[Span]], list[np.ndarray]]:
+        """Article scores [n, k], the kept sentence spans and per-sentence scores of each article."""
+        spans = [kept_spans(a.title, a.body, self.max_sentences) for a in articles]
+        flat = [s.text for ss in spans for s in ss]
+        emb = encode_per_article(self.encoder, spans)
+        offsets = np.cumsum([0] + [len(ss) for ss in spans])
+        texts = [kept_text(a.title, a.body, ss) for a, ss in zip(articles, spans, strict=True)]
+        scores = self.head.article_scores(emb, offsets, texts)
+        sent_scores_all = self.head.sentence_scores(emb, flat) if flat else np.zeros((0, len(CATEGORIES)))
+        per_article = [sent_scores_all[offsets[i] : offsets[i + 1]] for i in range(len(articles))]
+        return scores, spans, per_article
+
+    def signals_for(self, scores: np.ndarray, spans: Sequence[Span], sent_scores: np.ndarray) -> list[Signal]:
+        signals: list[Signal] = []
+        if not spans:
+            return signals
+        for j, category in enumerate(self.head.categories):
+            threshold = self.head.thresholds[j]
+            if scores[j] < threshold:
+                continue
+            col = sent_scores[:, j]
+            best = int(np.argmax(col))
+            chosen = {best}
+            for i in np.argsort(-col)[:MAX_EVIDENCE]:
+                if col[i] >= threshold:
+                    chosen.add(int(i))
+            chosen_sorted = sorted(chosen, key=lambda i: (spans[i].field != "title", spans[i].start))
+            evidence = [
+                Evidence(field=spans[i].field, start=spans[i].start, end=spans[i].end, text=spans[i].text)
+                for i in chosen_sorted[:MAX_EVIDENCE]
+            ]
+            signals.append(
+                Signal(category=category, score=float(np.clip(scores[j], 0, 1)), evidence=evidence)
+            )
+        return signals
+
+    def assess(self, articles: Sequence[Article]) -> list[Assessment]:
+        from streams.classifier.actors import extract_actors
+        from streams.classifier.severity import score_severity
+
+        if not articles:
+            return []
+        scores, spans, sent_scores = self.score(articles)
+        out: list[Assessment] = []
+        for i, article in enumerate(articles):
+            signals = self.signals_for(scores[i], spans[i], sent_scores[i])
+            actors = extract_actors(article, signals)
+            severity, level = score_severity(signals, actors)
+            out.append(
+                Assessment(
+                    scores={
+                        c: float(np.clip(scores[i, j], 0, 1)) for j, c in enumerate(self.head.categories)
+                    },
+                    signals=signals,
+                    actors=actors,
+                    severity=severity,
+                    level=level,
+                )
+            )
+        return out
+
+
+def load_classifier(settings: Any = None) -> EscalationClassifier:
+    """Build the classifier from ``ClassifierSettings`` (or defaults); the encoder loads lazily."""
+    if settings is None:
+        return EscalationClassifier()
+    return EscalationClassifier(
+        artifact=getattr(settings, "artifact", ""),
+        encoder=getattr(settings, "encoder", ""),
+        backend=getattr(settings, "backend", "onnx"),
+        batch_size=getattr(settings, "batch_size", 32),
+        max_sentences=getattr(settings, "max_sentences", 64),
+        threads=getattr(settings, "threads", 0),
+    )
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

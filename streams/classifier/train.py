@@ -1,0 +1,588 @@
+"""Training, cross-validation and evaluation of the classifier head.
+
+* :func:`train` fits the head on a labelled JSON Lines file (``title``, ``body``, ``labels``),
+  picks per-category thresholds on grouped out-of-fold predictions, and writes a versioned
+  artifact directory (head weights, thresholds, label list, encoder id, data hash, metrics).
+* :func:`cross_validate` is the honest estimate: grouped k-fold (near-duplicate passages — the
+  same wire story from several outlets — share a fold) with thresholds chosen *inside* each
+  fold on the training part's own out-of-fold predictions, then applied to the test fold.
+* :func:`evaluate` runs a loaded classifier (the same code path as the service) on a file.
+
+scikit-learn is needed here (``flashpoint[train]``), not at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from schemas import CATEGORIES, ESCALATION_CATEGORIES
+from schemas.events import Article
+from streams.classifier.lexical import LexicalModel
+from streams.classifier.model import (
+    DEFAULT_HEAD_VERSION,
+    EmbeddingHead,
+    encode_per_article,
+    file_sha256,
+    kept_spans,
+    kept_text,
+)
+
+__all__ = [
+    "Dataset",
+    "best_threshold",
+    "cross_validate",
+    "evaluate",
+    "group_near_duplicates",
+    "load_dataset",
+    "metrics_from_predictions",
+    "train",
+]
+
+log = logging.getLogger(__name__)
+
+#: Hyper-parameters, chosen by grouped, nested CV on dev.jsonl (see docs/MODEL_CARD.md).
+EMBEDDING_C = 0.01
+WORD_C = 30.0
+CHAR_C = 10.0
+CHAR_MAX_FEATURES = 100_000
+#: Component weights in the averaged score.
+WEIGHTS_FROZEN = {"embedding": 1.0, "word": 1.0, "char": 1.0}
+WEIGHTS_FINETUNED = {"sentence": 2.0, "word": 1.0, "char": 1.0}
+FINETUNE_LAYERS = 1
+EPOCHS = 6
+THRESHOLD_FOLDS = 3
+INNER_FOLDS = 3
+MAX_SENTENCES = 64
+#: Two passages are the same story when their word TF-IDF cosine exceeds this, or when they
+#: share at least DUP_SHINGLES word 8-grams.
+DUP_COSINE = 0.25
+DUP_SHINGLES = 3
+
+
+@dataclass
+class Dataset:
+    """Labelled articles with their kept sentences and texts."""
+
+    articles: list[Article]
+    y: np.ndarray  # [n, 9] of 0/1
+    sha256: str
+    path: str
+
+    def texts(self, max_sentences: int = MAX_SENTENCES) -> list[str]:
+        out = []
+        for a in self.articles:
+            spans = kept_spans(a.title, a.body, max_sentences)
+            out.append(kept_text(a.title, a.body, spans))
+        return out
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Read a JSON Lines file of ``{id, title, body, labels}`` (extra fields are ignored)."""
+    articles: list[Article] = []
+    labels: list[list[int]] = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            unknown = set(row.get("labels", [])) - set(CATEGORIES)
+            if unknown:
+                raise ValueError(f"{path}:{n}: unknown labels {sorted(unknown)}")
+            articles.append(
+                Article(id=str(row.get("id") or f"line-{n}"), title=row.get("title") or "", body=row["body"])
+            )
+            labels.append([int(c in row.get("labels", [])) for c in CATEGORIES])
+    return Dataset(
+        articles, np.array(labels, dtype=int).reshape(-1, len(CATEGORIES)), file_sha256(path), str(path)
+    )
+
+
+# -- folds -------------------------------------------------------------------------------------
+
+
+def group_near_duplicates(texts: Sequence[str]) -> np.ndarray:
+    """Union-find over pairs of near-duplicate texts; returns a group id per text."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(texts)
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    if n > 1:
+        v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
+        sim = (v @ v.T).tocoo()
+        for a, b, s in zip(sim.row, sim.col, sim.data, strict=True):
+            if a < b and s > DUP_COSINE:
+                union(int(a), int(b))
+    shingles: dict[str, list[int]] = {}
+    for i, t in enumerate(texts):
+        words = t.lower().split()
+        for s in {" ".join(words[j : j + 8]) for j in range(len(words) - 7)}:
+            shingles.setdefault(s, []).append(i)
+    shared: dict[tuple[int, int], int] = {}
+    for ids in shingles.values():
+        if 1 < len(ids) < 50:
+            for x in range(len(ids)):
+                for y in range(x + 1, len(ids)):
+                    shared[(ids[x], ids[y])] = shared.get((ids[x], ids[y]), 0) + 1
+    for (a, b), count in shared.items():
+        if count >= DUP_SHINGLES:
+            union(a, b)
+    return np.array([find(i) for i in range(n)])
+
+
+def grouped_folds(
+    idx: np.ndarray, groups: np.ndarray, k: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import GroupKFold
+
+    gkf = GroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(idx[a], idx[b]) for a, b in gkf.split(idx, groups=groups[idx])]
+
+
+# -- thresholds and metrics ------------------------------------------------------------------
+
+
+def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
+    """The threshold maximising F1 of ``scores >= t``; the midpoint to the next lower score."""
+    order = np.argsort(-scores)
+    s, t = scores[order], y[order]
+    tp = np.cumsum(t)
+    fp = np.cumsum(1 - t)
+    positives = t.sum()
+    f1 = 2 * tp / np.maximum(tp + fp + positives, 1)
+    # only cut between distinct scores
+    last_of_run = np.r_[s[1:] != s[:-1], True]
+    f1 = np.where(last_of_run, f1, -1)
+    if positives == 0:
+        return float(min(1.0, s[0] + 1e-6))
+    i = int(np.argmax(f1))
+    if i + 1 < len(s):
+        return float((s[i] + s[i + 1]) / 2)
+    return float(s[i])
+
+
+def _prf(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    tp = int((y & p).sum())
+    fp = int(((1 - y) & p).sum())
+    fn = int((y & (1 - p)).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": int(y.sum())}
+
+
+def metrics_from_predictions(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    y = y.astype(int)
+    pred = pred.astype(int)
+    per = {c: _prf(y[:, j], pred[:, j]) for j, c in enumerate(CATEGORIES)}
+    n_esc = len(ESCALATION_CATEGORIES)
+    escalation = _prf(y[:, :n_esc].any(1).astype(int), pred[:, :n_esc].any(1).astype(int))
+    return {
+        "categories": per,
+        "escalation": escalation,
+        "macro_f1": float(np.mean([per[c]["f1"] for c in CATEGORIES])),
+        "n": len(y),
+    }
+
+
+# -- features and head fitting ----------------------------------------------------------------
+
+
+@dataclass
+class Features:
+    """What the components are fitted on, for every article of a dataset."""
+
+    texts: list[str]
+    y: np.ndarray
+    pooled: np.ndarray | None = None  # [n, 2d] frozen [max, mean] pooled sentence embeddings
+    cache: Any = None  # finetune.HiddenCache of every kept sentence
+    art_sents: list[np.ndarray] | None = None  # sentence ids of each article in the cache
+    base_model: Any = None  # the frozen transformers encoder (for fine-tuning)
+
+
+def build_features(
+    data: Dataset,
+    weights: dict[str, float],
+    *,
+    encoder: str = "",
+    backend: str = "onnx",
+    onnx_path: Path | None = None,
+    finetune_layers: int = 0,
+    max_sentences: int = MAX_SENTENCES,
+) -> Features:
+    from streams.classifier.encoder import OnnxEncoder, TorchEncoder
+
+    spans = [kept_spans(a.title, a.body, max_sentences) for a in data.articles]
+    feats = Features(texts=data.texts(max_sentences), y=data.y)
+    if weights.get("embedding"):
+        enc = TorchEncoder(encoder) if backend == "torch" else OnnxEncoder(encoder, onnx_path=onnx_path)
+        emb = encode_per_article(enc, spans)
+        offsets = np.cumsum([0] + [len(ss) for ss in spans])
+        feats.pooled = np.zeros((len(spans), 2 * emb.shape[1]))
+        for i in range(len(spans)):
+            e = emb[offsets[i] : offsets[i + 1]]
+            if len(e):
+                feats.pooled[i] = EmbeddingHead.pool(e)
+    if weights.get("sentence"):
+        from streams.classifier.finetune import hidden_cache
+
+        torch_enc = TorchEncoder(encoder)
+        n_layers = int(torch_enc._model.config.num_hidden_layers)
+        flat = [s.text for ss in spans for s in ss]
+        feats.cache = hidden_cache(torch_enc, flat, n_layers - finetune_layers)
+        offsets = np.cumsum([0] + [len(ss) for ss in spans])
+        feats.art_sents = [np.arange(offsets[i], offsets[i + 1]) for i in range(len(spans))]
+        feats.base_model = torch_enc._model
+    return feats
+
+
+@dataclass
+class _Parts:
+    word: LexicalModel | None = None
+    char: LexicalModel | None = None
+    embedding: EmbeddingHead | None = None
+    sentence: Any = None  # finetune.SentenceScorer
+
+
+def fit_parts(
+    feats: Features, idx: np.ndarray, weights: dict[str, float], seed: int, epochs: int = 6
+) -> _Parts:
+    from sklearn.linear_model import LogisticRegression
+
+    y = feats.y[idx]
+    texts = [feats.texts[i] for i in idx]
+    parts = _Parts()
+    if weights.get("word"):
+        parts.word = LexicalModel.fit(texts, y, analyzer="word", c=WORD_C, seed=seed)
+    if weights.get("char"):
+        parts.char = LexicalModel.fit(
+            texts, y, analyzer="char_wb", c=CHAR_C, max_features=CHAR_MAX_FEATURES, seed=seed
+        )
+    if weights.get("embedding"):
+        assert feats.pooled is not None
+        x = feats.pooled[idx]
+        mean = x.mean(0)
+        scale = x.std(0)
+        scale[scale < 1e-9] = 1.0
+        xs = (x - mean) / scale
+        coef = np.zeros((xs.shape[1], y.shape[1]))
+        intercept = np.zeros(y.shape[1])
+        for j in range(y.shape[1]):
+            lr = LogisticRegression(C=EMBEDDING_C, class_weight="balanced", max_iter=5000, random_state=seed)
+            lr.fit(xs, y[:, j])
+            coef[:, j] = lr.coef_[0]
+            intercept[j] = lr.intercept_[0]
+        parts.embedding = EmbeddingHead(mean, scale, coef, intercept)
+    if weights.get("sentence"):
+        from streams.classifier.finetune import fit_sentence_scorer
+
+        assert feats.cache is not None
+        assert feats.art_sents is not None
+        parts.sentence = fit_sentence_scorer(
+            feats.base_model, feats.cache, feats.art_sents, feats.y, idx, epochs=epochs, seed=seed
+        )
+    return parts
+
+
+def predict_parts(parts: _Parts, feats: Features, idx: np.ndarray) -> dict[str, np.ndarray]:
+    texts = [feats.texts[i] for i in idx]
+    out: dict[str, np.ndarray] = {}
+    if parts.word is not None:
+        out["word"] = parts.word.predict_proba(texts)
+    if parts.char is not None:
+        out["char"] = parts.char.predict_proba(texts)
+    if parts.embedding is not None:
+        assert feats.pooled is not None
+        out["embedding"] = 1.0 / (1.0 + np.exp(-parts.embedding.logits(feats.pooled[idx])))
+    if parts.sentence is not None:
+        out["sentence"] = parts.sentence.article_scores(feats.cache, feats.art_sents, list(idx))
+    return out
+
+
+def combine(probs: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    used = {k: w for k, w in weights.items() if w}
+    return sum(w * probs[k] for k, w in used.items()) / sum(used.values())
+
+
+def out_of_fold(
+    idx: np.ndarray,
+    feats: Features,
+    groups: np.ndarray,
+    *,
+    k: int,
+    seed: int,
+    weights: dict[str, float],
+    epochs: int = 6,
+) -> dict[str, np.ndarray]:
+    """Grouped k-fold out-of-fold component probabilities for the articles ``idx`` (in order)."""
+    oof: dict[str, np.ndarray] = {}
+    pos = {v: i for i, v in enumerate(idx)}
+    for tr, te in grouped_folds(idx, groups, k, seed):
+        parts = fit_parts(feats, tr, weights, seed, epochs)
+        for name, p in predict_parts(parts, feats, te).items():
+            oof.setdefault(name, np.zeros((len(idx), feats.y.shape[1])))[[pos[v] for v in te]] = p
+    return oof
+
+
+def cross_validate(
+    feats: Features,
+    groups: np.ndarray,
+    weights: dict[str, float],
+    *,
+    folds: int = 5,
+    inner_folds: int = 4,
+    seed: int = 0,
+    epochs: int = 6,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Nested grouped CV: thresholds from the outer-training part's own OOF predictions.
+
+    Also reports each component alone (with its own nested thresholds), so the value of the
+    ensemble is visible.
+    """
+    y = feats.y
+    idx = np.arange(len(y))
+    names = [k for k, w in weights.items() if w]
+    variants = {"ensemble": weights, **{f"only_{k}": {k: 1.0} for k in names}}
+    preds = {v: np.zeros(y.shape, dtype=int) for v in variants}
+    fold_thresholds = []
+    for f, (tr, te) in enumerate(grouped_folds(idx, groups, folds, seed)):
+        oof = out_of_fold(tr, feats, groups, k=inner_folds, seed=seed + 1, weights=weights, epochs=epochs)
+        parts = fit_parts(feats, tr, weights, seed, epochs)
+        test = predict_parts(parts, feats, te)
+        for v, w in variants.items():
+            o = combine(oof, w)
+            thr = np.array([best_threshold(o[:, j], y[tr, j]) for j in range(y.shape[1])])
+            preds[v][te] = combine(test, w) >= thr
+            if v == "ensemble":
+                fold_thresholds.append([round(float(t), 4) for t in thr])
+        if progress:
+            progress(f"fold {f + 1}/{folds} done")
+    out = metrics_from_predictions(y, preds["ensemble"])
+    out["components"] = {
+        v: {
+            "macro_f1": (m := metrics_from_predictions(y, p))["macro_f1"],
+            "escalation_f1": m["escalation"]["f1"],
+            "f1": {c: m["categories"][c]["f1"] for c in CATEGORIES},
+        }
+        for v, p in preds.items()
+        if v != "ensemble"
+    }
+    out.update(
+        {
+            "folds": folds,
+            "inner_folds": inner_folds,
+            "seed": seed,
+            "groups": len(set(groups.tolist())),
+            "fold_thresholds": fold_thresholds,
+        }
+    )
+    return out
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def train(
+    data_path: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    seed: int = 0,
+    folds: int = 5,
+    encoder: str = "",
+    backend: str = "onnx",
+    cross_validation: bool = True,
+    head_version: str = DEFAULT_HEAD_VERSION,
+    finetune_layers: int = FINETUNE_LAYERS,
+    threshold_folds: int = THRESHOLD_FOLDS,
+    inner_folds: int = INNER_FOLDS,
+    epochs: int = EPOCHS,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Fit the head on ``data_path`` and write the artifact to ``out_dir``; return its metrics.
+
+    Thresholds: grouped ``threshold_folds``-fold out-of-fold scores on the whole file,
+    F1-maximising per category. With ``cross_validation`` the nested CV estimate (``folds``
+    outer folds, ``inner_folds`` inside each for its thresholds) is stored in metrics.json.
+    ``finetune_layers`` > 0 fine-tunes that many top encoder layers as a sentence scorer
+    (component ``sentence``); 0 keeps the encoder frozen (component ``embedding``).
+    """
+    from streams.classifier.encoder import export_onnx
+
+    say = progress or (lambda msg: log.info("%s", msg))
+    t0 = time.monotonic()
+    np.random.seed(seed)
+    out = Path(out_dir) if out_dir else Path(__file__).resolve().parent / "artifacts" / head_version
+    out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(data_path)
+    say(f"{len(data.articles)} labelled articles, sha256 {data.sha256[:12]}")
+    weights = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
+
+    onnx_path = None
+    if backend == "onnx" and weights.get("embedding"):
+        onnx_path = out / "encoder-int8.onnx"
+        say("exporting the encoder to ONNX int8")
+        export_onnx(encoder, onnx_path, quantize=True)
+    say("encoding sentences")
+    feats = build_features(
+        data, weights, encoder=encoder, backend=backend, onnx_path=onnx_path, finetune_layers=finetune_layers
+    )
+    groups = group_near_duplicates(feats.texts)
+    idx = np.arange(len(data.y))
+
+    say(f"choosing thresholds on grouped {threshold_folds}-fold out-of-fold scores")
+    oof = combine(
+        out_of_fold(idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs), weights
+    )
+    thresholds = np.array([best_threshold(oof[:, j], data.y[:, j]) for j in range(len(CATEGORIES))])
+    oof_metrics = metrics_from_predictions(data.y, oof >= thresholds)
+
+    say("fitting the head on all data")
+    parts = fit_parts(feats, idx, weights, seed, epochs)
+    thr_hash = file_sha256_bytes(json.dumps([round(float(t), 6) for t in thresholds]).encode())[:8]
+    manifest: dict[str, Any] = {
+        "head_version": head_version,
+        "thresholds_version": f"{head_version}-t{thr_hash}",
+        "categories": list(CATEGORIES),
+        "encoder": encoder or "sentence-transformers/all-MiniLM-L6-v2",
+        "encoder_path": encoder,
+        "pooling": "mean over tokens, L2-normalised, per sentence",
+        "weights": weights,
+        "hyperparameters": {
+            "embedding_C": EMBEDDING_C,
+            "word_C": WORD_C,
+            "char_C": CHAR_C,
+            "char_max_features": CHAR_MAX_FEATURES,
+            "max_sentences": MAX_SENTENCES,
+            "finetune_layers": finetune_layers,
+            "epochs": epochs,
+            "threshold_folds": threshold_folds,
+            "seed": seed,
+        },
+        "data": {"path": Path(data.path).name, "sha256": data.sha256, "n": len(data.articles)},
+        "created_unix": int(time.time()),
+    }
+    _write_head(
+        out,
+        parts=parts,
+        manifest=manifest,
+        thresholds=thresholds,
+        threshold_folds=threshold_folds,
+        encoder=encoder,
+        say=say,
+    )
+    metrics: dict[str, Any] = {"oof_with_final_thresholds": oof_metrics}
+    metrics["fit_seconds"] = round(time.monotonic() - t0, 1)
+    if cross_validation:
+        say(f"nested grouped {folds}-fold cross-validation ({inner_folds} inner folds)")
+        metrics["nested_cv"] = cross_validate(
+            feats,
+            groups,
+            weights,
+            folds=folds,
+            inner_folds=inner_folds,
+            seed=seed,
+            epochs=epochs,
+            progress=say,
+        )
+        metrics["nested_cv"]["data_sha256"] = data.sha256
+    metrics["train_seconds"] = round(time.monotonic() - t0, 1)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    say(f"artifact written to {out}: fit in {metrics['fit_seconds']} s, total {metrics['train_seconds']} s")
+    return metrics
+
+
+def _write_head(
+    out: Path,
+    *,
+    parts: _Parts,
+    manifest: dict[str, Any],
+    thresholds: np.ndarray,
+    threshold_folds: int,
+    encoder: str,
+    say: Callable[[str], None],
+) -> None:
+    """Write the components, the fine-tuned encoder (if any) and the thresholds to ``out``."""
+    from streams.classifier.encoder import export_onnx
+
+    for name in ("word", "char", "embedding"):
+        if (out / f"{name}.npz").exists():
+            (out / f"{name}.npz").unlink()
+    if parts.word is not None:
+        parts.word.save(out, "word")
+    if parts.char is not None:
+        parts.char.save(out, "char")
+    if parts.embedding is not None:
+        parts.embedding.save(out)
+    if parts.sentence is not None:
+        info = parts.sentence.save(out)
+        manifest["encoder_overrides"] = info["overrides"]
+        manifest["first_trainable_layer"] = info["first_trainable_layer"]
+        # the ONNX backend (the service default) runs the fine-tuned encoder exported here
+        say("exporting the fine-tuned encoder to ONNX int8")
+        export_onnx(encoder, out / "encoder-int8.onnx", quantize=True, overrides=out / info["overrides"])
+    (out / "thresholds.json").write_text(
+        json.dumps(
+            {
+                "thresholds_version": manifest["thresholds_version"],
+                "method": f"max F1 on grouped {threshold_folds}-fold out-of-fold scores",
+                "thresholds": {c: round(float(t), 6) for c, t in zip(CATEGORIES, thresholds, strict=True)},
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+def file_sha256_bytes(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate(
+    classifier: Any,
+    data_path: str | Path,
+    batch_size: int = 16,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Score a labelled file with a loaded classifier: (metrics, scores [n, 9], labels [n, 9]).
+
+    Uses the service's code path (sentence split, encoder, head, thresholds).
+    """
+    data = load_dataset(data_path)
+    scores = np.zeros(data.y.shape)
+    for start in range(0, len(data.articles), batch_size):
+        batch = data.articles[start : start + batch_size]
+        s, _, _ = classifier.score(batch)
+        scores[start : start + len(batch)] = s
+        if progress:
+            progress(len(batch))
+    pred = scores >= classifier.head.thresholds
+    metrics = metrics_from_predictions(data.y, pred)
+    metrics["data_sha256"] = data.sha256
+    trained_on = classifier.head.manifest.get("data", {}).get("sha256")
+    metrics["trained_on_this_file"] = trained_on == data.sha256
+    return metrics, scores, data.y
