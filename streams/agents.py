@@ -1,11 +1,13 @@
-"""Thin Faust wiring: read article events, call the pure pipeline, write the outputs.
+"""Thin Faust wiring: read article events, run the pipeline in an executor, publish the outputs.
 
 Delivery is at-least-once. A batch's offsets are acknowledged only after every output of the
 batch (classified article, alert, dead letter) has been acknowledged by the broker (acks=all,
-idempotent producer); Faust commits acknowledged offsets. If the broker stays unreachable past
-``producer_retries_max_seconds`` the worker exits with code 70 *without* committing, so a
-restarted worker reprocesses the batch: repeats are possible, losses are not, and repeated
-alerts carry identical ``alert_id``s.
+idempotent producer); Faust commits acknowledged offsets. Faust acknowledges a batch's events
+even when the code handling it raises, so nothing may escape that code: a send that keeps
+failing past ``producer_retries_max_seconds`` (or fails for a reason that retrying cannot fix),
+a model that cannot be loaded, or any unexpected error makes the worker exit with code 70
+*without* committing. Its supervisor restarts it and the batch is processed again: repeats are
+possible, losses are not, and repeated alerts carry identical ``alert_id``s.
 """
 
 from __future__ import annotations
@@ -17,50 +19,45 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from faust.exceptions import ConsumerNotStarted
 from faust.types import EventT
-from pydantic import BaseModel
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
-from schemas import DeadLetter
-from schemas.events import Article
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings
 from streams.metrics import Metrics
-from streams.pipeline.alert import build_alert
-from streams.pipeline.classify import ClassificationFailure, classify_articles
-from streams.pipeline.decode import Source, decode_article, make_dead_letter, utc_now
-from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS, TopicSpec
+from streams.pipeline.decode import Source, utc_now
+from streams.pipeline.route import Message, Output, route_batch
+from streams.topics import ARTICLES, TopicSpec
 
 log = logging.getLogger("flashpoint.agents")
 
-#: Exit code when the broker could not take our outputs in time (EX_SOFTWARE).
-EXIT_BROKER_UNAVAILABLE = 70
+#: Exit code when the worker stops itself without committing (EX_SOFTWARE).
+EXIT_WITHOUT_COMMIT = 70
 
 
-def _where(source: Source, article_id: str | None) -> dict[str, object]:
-    """Log record fields saying which message a line is about (keys in JSON logs)."""
-    return {
-        "topic": source.topic,
-        "partition": source.partition,
-        "offset": source.offset,
-        "article_id": article_id,
-    }
+def crash(reason: str) -> NoReturn:
+    """Exit at once, without committing offsets: the batch in hand is processed again on restart."""
+    log.critical("%s: exiting without committing, so a restarted worker reprocesses this batch", reason)
+    logging.shutdown()
+    os._exit(EXIT_WITHOUT_COMMIT)
 
 
-@dataclass
-class Outgoing:
-    """One message to publish, and what to count once the broker has it."""
-
-    topic: TopicSpec
-    key: bytes | None
-    value: BaseModel
-    on_delivered: Callable[[], None]
+def is_retriable(exc: BaseException) -> bool:
+    """Whether retrying could help: Kafka errors say so themselves; connection problems can."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        flag = getattr(seen, "retriable", None)
+        if flag is not None:
+            return bool(flag)
+        if isinstance(seen, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @dataclass
@@ -92,9 +89,13 @@ class Runtime:
         """Load the classifier in the executor (never on the event loop), then mark ready."""
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        self.classifier = await loop.run_in_executor(
-            self.executor, self.load_classifier, self.settings.classifier
-        )
+        try:
+            self.classifier = await loop.run_in_executor(
+                self.executor, self.load_classifier, self.settings.classifier
+            )
+        except Exception as exc:
+            log.exception("the classifier could not be loaded")
+            crash(f"no classifier ({type(exc).__name__}: {exc})")
         self.metrics.model_loaded.set(1)
         self.model_ready.set()
         log.info("classifier loaded in %.1f s: %s", time.perf_counter() - started, self.classifier.model_info)
@@ -117,119 +118,84 @@ class Runtime:
         assert self.classifier is not None
         received_at = utc_now()
         self.metrics.articles_in.inc(len(events))
-        outgoing: list[Outgoing] = []
-        valid: list[tuple[Article, Source, bytes | None]] = []
-        for event in events:
-            message = event.message
-            source = Source(message.topic, message.partition, message.offset, message.key)
-            decoded = decode_article(
-                message.value,
-                source,
+        messages = [
+            Message(
+                e.message.value, Source(e.message.topic, e.message.partition, e.message.offset, e.message.key)
+            )
+            for e in events
+        ]
+        started = time.perf_counter()
+        routed = await asyncio.get_running_loop().run_in_executor(
+            self.executor,
+            lambda: route_batch(
+                self.classifier,  # type: ignore[arg-type]
+                messages,
+                received_at=received_at,
                 max_body_chars=self.settings.max_body_chars,
                 app_version=__version__,
-                now=lambda: received_at,
-            )
-            if isinstance(decoded, DeadLetter):
-                log.warning(
-                    "dead letter %s at %s[%s]@%s (article %s): %s",
-                    decoded.error_type,
-                    source.topic,
-                    source.partition,
-                    source.offset,
-                    decoded.article_id,
-                    decoded.error_message[:300],
-                    extra=_where(source, decoded.article_id),
-                )
-                outgoing.append(self._dead_letter_out(decoded, source.key))
-            else:
-                valid.append((decoded, source, message.value))
+            ),
+        )
+        self.metrics.classify_seconds.observe(time.perf_counter() - started)
+        self.metrics.batch_size.observe(len(messages))
+        await self.publish([out for outputs in routed for out in outputs])
+        latency = (utc_now() - received_at).total_seconds()
+        for _ in messages:
+            self.metrics.latency_seconds.observe(latency)
 
-        if valid:
-            articles = [a for a, _, _ in valid]
-            started = time.perf_counter()
-            results = await asyncio.get_running_loop().run_in_executor(
-                self.executor, classify_articles, self.classifier, articles, [received_at] * len(articles)
-            )
-            self.metrics.classify_seconds.observe(time.perf_counter() - started)
-            self.metrics.batch_size.observe(len(articles))
-            for (article, source, raw), result in zip(valid, results, strict=True):
-                key = article.id.encode("utf-8")
-                if isinstance(result, ClassificationFailure):
-                    dead = make_dead_letter(
-                        raw,
-                        source,
-                        error_type=result.error_type,
-                        error_message=result.error_message,
-                        article_id=article.id,
-                        app_version=__version__,
-                        received_at=received_at,
-                    )
-                    log.error(
-                        "article %s at %s[%s]@%s dead-lettered: %s",
-                        article.id,
-                        source.topic,
-                        source.partition,
-                        source.offset,
-                        result.error_message,
-                        extra=_where(source, article.id),
-                    )
-                    outgoing.append(self._dead_letter_out(dead, source.key))
-                    continue
-                alert = build_alert(result, article)
-                log.debug(
-                    "classified %s v%d: level %s, signals %s",
-                    article.id,
-                    article.version,
-                    result.level,
-                    ",".join(sig.category for sig in result.signals) or "-",
-                    extra=_where(source, article.id),
-                )
-                count = partial(self.metrics.count_outputs, result, alerted=alert is not None)
-                outgoing.append(Outgoing(CLASSIFIED, key, result, count))
-                if alert is not None:
-                    outgoing.append(Outgoing(ALERTS, key, alert, lambda: None))
-        await self.publish(outgoing)
-        self.metrics.latency_seconds.observe((utc_now() - received_at).total_seconds())
+    async def process_or_crash(self, events: Sequence[EventT[bytes]]) -> None:
+        """:meth:`process`, where any error stops the worker before Faust can ack the batch."""
+        try:
+            await self.process(events)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("unexpected error while processing a batch of %d", len(events))
+            crash(f"unexpected {type(exc).__name__}: {exc}")
 
-    def _dead_letter_out(self, dead: DeadLetter, key: bytes | None) -> Outgoing:
-        return Outgoing(DEAD_LETTERS, key, dead, lambda: self.metrics.count_dead_letter(dead))
-
-    async def publish(self, outgoing: Sequence[Outgoing]) -> None:
+    async def publish(self, outgoing: Sequence[Output]) -> None:
         """Send in order, then wait until the broker acknowledged every message (with retries)."""
-        pending = [(out, await self._send(out)) for out in outgoing]
-        for out, future in pending:
+        pending: list[tuple[Output, Any, BaseException | None]] = []
+        for out in outgoing:
             try:
-                await future
-            except Exception as exc:
-                log.warning("send to %s failed (%r); retrying", out.topic.name, exc)
-                await self._send_until_acknowledged(out)
-            out.on_delivered()
+                pending.append((out, await self._send(out), None))
+            except Exception as exc:  # raised by send itself: buffer full, metadata, too large
+                pending.append((out, None, exc))
+        for out, future, send_error in pending:
+            error = send_error
+            if future is not None:
+                try:
+                    await future
+                except Exception as exc:
+                    error = exc
+            if error is not None:
+                await self._send_until_acknowledged(out, error)
+            self.metrics.count_delivered(out.value)
 
-    async def _send(self, out: Outgoing) -> Any:
+    async def _send(self, out: Output) -> Any:
         topic = self.output_topic(out.topic)
-        return await topic.send(key=out.key, value=out.value.model_dump_json().encode("utf-8"))
+        # force=True: publish now, never attached to the input event's ack.
+        return await topic.send(key=out.key, value=out.value.model_dump_json().encode("utf-8"), force=True)
 
-    async def _send_until_acknowledged(self, out: Outgoing) -> None:
+    async def _send_until_acknowledged(self, out: Output, error: BaseException) -> None:
+        name = out.topic.full_name(self.settings.topic_prefix)
+        if not is_retriable(error):
+            crash(f"send to {name} failed and retrying cannot help ({error!r})")
+        log.warning("send to %s failed (%r); retrying", name, error)
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_delay(self.settings.producer_retries_max_seconds),
                 wait=wait_exponential(multiplier=0.5, max=15),
-                retry=retry_if_exception_type(Exception),
+                retry=retry_if_exception(is_retriable),
                 reraise=True,
             ):
                 with attempt:
                     self.metrics.send_retries.inc()
                     await (await self._send(out))
         except Exception as exc:
-            log.critical(
-                "broker did not acknowledge a message to %s within %.0f s (%r): exiting without "
-                "committing, so a restarted worker reprocesses this batch",
-                out.topic.name,
-                self.settings.producer_retries_max_seconds,
-                exc,
+            crash(
+                f"the broker did not acknowledge a message to {name} within "
+                f"{self.settings.producer_retries_max_seconds:.0f} s ({exc!r})"
             )
-            logging.shutdown()
-            os._exit(EXIT_BROKER_UNAVAILABLE)
 
 
 def wire(
@@ -254,7 +220,7 @@ def wire(
         async for events in stream.take_events(settings.batch_max, within=settings.batch_within):
             # Shielded: a stop request (SIGTERM) lets the in-flight batch finish and publish
             # before its offsets are acknowledged and committed.
-            task = asyncio.ensure_future(runtime.process(events))
+            task = asyncio.ensure_future(runtime.process_or_crash(events))
             try:
                 await asyncio.shield(task)
             except asyncio.CancelledError:

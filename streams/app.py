@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from platformdirs import user_data_dir
+from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
 from streams.agents import Runtime, wire
 from streams.classifier.base import Classifier
@@ -52,9 +53,14 @@ class FlashpointApp(faust.App):
         await super().on_first_start()
         from streams.topic_admin import create_topics
 
-        created = await asyncio.get_running_loop().run_in_executor(
-            None, create_topics, self.flashpoint_settings
-        )
+        # The broker may still be starting (compose, Kubernetes): retry, bounded, then fail.
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(60), wait=wait_exponential(multiplier=0.5, max=10), reraise=True
+        ):
+            with attempt:
+                created = await asyncio.get_running_loop().run_in_executor(
+                    None, create_topics, self.flashpoint_settings
+                )
         self.runtime.topics_present = True
         log.info(
             "topics ready: %s",

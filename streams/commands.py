@@ -11,11 +11,10 @@ from typing import IO, Any
 import click
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
-from schemas.events import Article
 from streams import __version__
 from streams.config import Settings, get_settings
-from streams.pipeline.classify import ClassificationFailure, classify_articles
 from streams.pipeline.decode import Source, decode_article, utc_now
+from streams.pipeline.route import Message, route_batch
 from streams.topics import ARTICLES, by_short_name
 
 
@@ -36,7 +35,9 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     """Classify JSON Lines articles without Kafka: one ClassifiedArticle (or error) per input line.
 
     INPUT is a path or - for stdin. An invalid line yields {"line": N, "error": {...}} and
-    processing continues; the exit code is non-zero only when the input cannot be read.
+    processing continues; the exit code is non-zero only when the input cannot be read. The
+    lines go through the worker's own pipeline (route_batch): what the worker would dead-letter
+    is reported as an error line.
     """
     from tqdm import tqdm
 
@@ -48,29 +49,19 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     progress = tqdm(unit=" articles", file=sys.stderr, disable=not sys.stderr.isatty())
     lines = _numbered_lines(input_file)
     while chunk := list(islice(lines, size)):
-        results: dict[int, str] = {}
-        valid: list[tuple[int, Article]] = []
-        for number, raw in chunk:
-            decoded = decode_article(
-                raw,
-                Source(None, None, None, None),
-                max_body_chars=settings.max_body_chars,
-                app_version=__version__,
-            )
-            if isinstance(decoded, DeadLetter):
-                results[number] = _error_line(number, decoded.error_type, decoded.error_message)
+        routed = route_batch(
+            classifier,
+            [Message(raw, Source(None, None, number, None)) for number, raw in chunk],
+            received_at=utc_now(),
+            max_body_chars=settings.max_body_chars,
+            app_version=__version__,
+        )
+        for (number, _), outputs in zip(chunk, routed, strict=True):
+            value = outputs[0].value
+            if isinstance(value, DeadLetter):
+                output.write(_error_line(number, value.error_type, value.error_message) + "\n")
             else:
-                valid.append((number, decoded))
-        if valid:
-            received = utc_now()
-            outcomes = classify_articles(classifier, [a for _, a in valid], [received] * len(valid))
-            for (number, _), outcome in zip(valid, outcomes, strict=True):
-                if isinstance(outcome, ClassificationFailure):
-                    results[number] = _error_line(number, outcome.error_type, outcome.error_message)
-                else:
-                    results[number] = outcome.model_dump_json()
-        for number, _ in chunk:
-            output.write(results[number] + "\n")
+                output.write(value.model_dump_json() + "\n")
         output.flush()
         progress.update(len(chunk))
     progress.close()
@@ -98,6 +89,7 @@ def send_lines(settings: Settings, lines: Iterable[tuple[int, bytes]], *, raw: b
     topic = ARTICLES.full_name(settings.topic_prefix)
     producer = KafkaProducer(bootstrap_servers=settings.broker_servers().split(","), acks="all")
     sent = rejected = 0
+    futures = []
     try:
         for number, line in lines:
             if not raw:
@@ -113,9 +105,11 @@ def send_lines(settings: Settings, lines: Iterable[tuple[int, bytes]], *, raw: b
                     )
                     rejected += 1
                     continue
-            producer.send(topic, key=_key_of(line), value=line)
-            sent += 1
+            futures.append(producer.send(topic, key=_key_of(line), value=line))
         producer.flush()
+        for future in futures:
+            future.get(timeout=60)  # raises the delivery error, if any
+            sent += 1
     finally:
         producer.close()
     return sent, rejected

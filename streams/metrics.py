@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from schemas import ClassifiedArticle, DeadLetter
+from schemas import Alert, ClassifiedArticle, DeadLetter
 
 # Seconds: classification of a batch takes 0.05-5 s on two cores; end-to-end latency up to tens.
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -39,7 +39,7 @@ class Metrics:
         )
         self.classify_seconds = Histogram(
             "flashpoint_classify_batch_seconds",
-            "Time to classify one batch (in the executor).",
+            "Time to decode and classify one batch (in the executor).",
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
@@ -54,17 +54,16 @@ class Metrics:
         )
         self.model_loaded = Gauge("flashpoint_model_loaded", "1 once the classifier is loaded.", registry=r)
 
-    def count_outputs(self, classified: ClassifiedArticle, *, alerted: bool) -> None:
-        """Count a published classification (and its alert)."""
-        self.classified.inc()
-        if alerted:
-            self.alerts.labels(level=classified.level).inc()
-            for signal in classified.signals:
+    def count_delivered(self, value: ClassifiedArticle | Alert | DeadLetter) -> None:
+        """Count a message the broker has acknowledged, by what it is."""
+        if isinstance(value, ClassifiedArticle):
+            self.classified.inc()
+        elif isinstance(value, Alert):
+            self.alerts.labels(level=value.level).inc()
+            for signal in value.signals:
                 self.alert_categories.labels(category=signal.category).inc()
-
-    def count_dead_letter(self, dead: DeadLetter) -> None:
-        """Count a published dead letter."""
-        self.dead_letters.labels(error_type=dead.error_type).inc()
+        else:
+            self.dead_letters.labels(error_type=value.error_type).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -128,6 +128,11 @@ class OutputReader:
                         self.out.alerts.append(Alert.model_validate_json(r.value))
                     else:
                         self.out.dead.append(DeadLetter.model_validate_json(r.value))
+        if not done(self.out):
+            raise AssertionError(
+                f"outputs incomplete after {timeout:.0f} s: {len(self.out.classified)} classified, "
+                f"{len(self.out.alerts)} alerts, {len(self.out.dead)} dead letters"
+            )
         return self.out
 
     def close(self) -> None:

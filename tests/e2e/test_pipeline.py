@@ -7,6 +7,7 @@ tests send articles and malformed messages with kafka-python and read every outp
 from __future__ import annotations
 
 import collections
+import time
 from pathlib import Path
 
 import pytest
@@ -122,8 +123,15 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         assert len(false_alarms) <= 1, f"hard negatives alerted: {false_alarms}"
 
         # /metrics agrees with what the test counted.
-        status, text = worker.get("/metrics")
-        assert status == 200
+        # Counters move when the broker acknowledges, a moment after the reader may see it.
+        deadline = time.monotonic() + 30
+        while True:
+            status, text = worker.get("/metrics")
+            assert status == 200
+            done = _metric(text, "flashpoint_articles_classified_total").get((), 0) == len(out.classified)
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)  # polling the worker's HTTP endpoint
         assert _metric(text, "flashpoint_articles_in_total")[()] == len(inputs)
         assert _metric(text, "flashpoint_articles_classified_total")[()] == len(out.classified)
         dead_by_type = collections.Counter(d.error_type for d in out.dead)
@@ -175,7 +183,9 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
             second.stop_quietly()
 
 
-def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(kafka: Cluster, unique: str, tmp_path: Path) -> None:
+def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(
+    kafka: Cluster, unique: str, tmp_path: Path
+) -> None:
     prefix = f"e2e-{unique}."
     inputs = valid_inputs(versions=4)
     first = start_worker(kafka, prefix, tmp_path, FLASHPOINT_BATCH_MAX="4")

@@ -76,3 +76,30 @@ def test_summary_without_title_uses_evidence_and_is_bounded() -> None:
     (c2,) = classify_articles(KeywordClassifier(), [long_title], [T0])
     assert not isinstance(c2, ClassificationFailure)
     assert len(summarise(c2, long_title)) == 400
+
+
+def test_route_batch_gives_each_message_its_outputs_in_order() -> None:
+    from streams.pipeline.decode import Source
+    from streams.pipeline.route import Message, route_batch
+    from streams.topics import ALERTS, CLASSIFIED, DEAD_LETTERS
+
+    values = [
+        b'{"id": "a", "title": "T", "body": "Washington warned of a strike."}',
+        b"{not json",
+        b'{"id": "b", "body": "It may explode."}',
+        b'{"id": "c", "body": "A quiet day."}',
+    ]
+    messages = [Message(v, Source("in", 0, i, None)) for i, v in enumerate(values)]
+    routed = route_batch(KeywordClassifier(), messages, received_at=T0, max_body_chars=1000, app_version="t")
+    assert [[o.topic for o in outs] for outs in routed] == [
+        [CLASSIFIED, ALERTS],
+        [DEAD_LETTERS],
+        [DEAD_LETTERS],
+        [CLASSIFIED],
+    ]
+    assert routed[0][0].key == b"a"
+    assert routed[1][0].value.error_type == "invalid_json"  # type: ignore[union-attr]
+    poison = routed[2][0].value
+    assert poison.error_type == "classifier_error"  # type: ignore[union-attr]
+    assert poison.original_bytes() == values[2]  # type: ignore[union-attr]
+    assert poison.source_offset == 2  # type: ignore[union-attr]
