@@ -17,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -76,10 +77,10 @@ def _batches(lengths: Sequence[int], batch_size: int, max_batch_tokens: int) -> 
 
 
 class _TokenizerMixin:
-    _tokenizer = None
+    _tokenizer: Any = None
     path: str
 
-    def _get_tokenizer(self):  # -> tokenizers.Tokenizer
+    def _get_tokenizer(self) -> Any:  # tokenizers.Tokenizer
         if self._tokenizer is None:
             from tokenizers import Tokenizer
 
@@ -106,7 +107,8 @@ def _pad(ids: list[list[int]], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]
 def _mean_pool_normalise(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     m = mask[..., None].astype(np.float32)
     pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
-    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    out: np.ndarray = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return out
 
 
 class TorchEncoder(_TokenizerMixin):
@@ -124,7 +126,8 @@ class TorchEncoder(_TokenizerMixin):
         self.name = encoder or "sentence-transformers/all-MiniLM-L6-v2"
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
-        self._model = None
+        self._model: Any = None
+        self._hf_tokenizer: Any = None
         self._lock = threading.Lock()
         self.dim = 0
         self._load()
@@ -146,7 +149,10 @@ class TorchEncoder(_TokenizerMixin):
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         if self._hf_tokenizer is not None:
-            return self._hf_tokenizer(list(texts), truncation=True, max_length=MAX_TOKENS)["input_ids"]
+            ids: list[list[int]] = self._hf_tokenizer(list(texts), truncation=True, max_length=MAX_TOKENS)[
+                "input_ids"
+            ]
+            return ids
         return super()._tokenize(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -168,7 +174,7 @@ class TorchEncoder(_TokenizerMixin):
         return out
 
 
-def apply_overrides(model, path: str | Path) -> None:  # model: transformers PreTrainedModel
+def apply_overrides(model: Any, path: str | Path) -> None:  # model: transformers PreTrainedModel
     """Load fine-tuned weights (a safetensors file of some of the model's parameters) in place."""
     import torch
     from safetensors.torch import load_file
@@ -223,16 +229,19 @@ def export_onnx(
     mask = torch.ones((2, 16), dtype=torch.long)
 
     class _Wrapped(torch.nn.Module):
-        def __init__(self, inner):
+        def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             return self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
 
-    with torch.no_grad():
+    # the tracer warns about shape-dependent Python branches in transformers' mask code; the
+    # int8 export is checked against torch fp32 (cosine) in tests/model
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             _Wrapped(model),
             (ids, mask, torch.zeros_like(ids)),
@@ -313,7 +322,8 @@ class OnnxEncoder(_TokenizerMixin):
         feeds = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
-        return self._session.run(None, feeds)[0]
+        out: np.ndarray = self._session.run(None, feeds)[0]
+        return out
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -75,7 +75,8 @@ def _make_module(base_model: Any, first_trainable: int, n_labels: int) -> Any:
             m = mask[..., None]
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=-1) * EMBED_SCALE
-            return self.head(pooled)
+            logits: torch.Tensor = self.head(pooled)
+            return logits
 
     return Top()
 
@@ -152,7 +153,7 @@ def fit_sentence_scorer(
     cache: HiddenCache,
     art_sents: Sequence[np.ndarray],
     y: np.ndarray,
-    articles: Sequence[int],
+    articles: Sequence[int] | np.ndarray,
     *,
     epochs: int = 6,
     lr: float = 5e-5,
@@ -166,9 +167,9 @@ def fit_sentence_scorer(
     torch.manual_seed(seed)
     rng = np.random.RandomState(seed)
     module = _make_module(base_model, cache.first_trainable, y.shape[1])
-    articles = np.array([a for a in articles if len(art_sents[a])])
-    pos = y[articles].sum(0)
-    pos_weight = torch.tensor(np.sqrt((len(articles) - pos) / np.maximum(pos, 1)), dtype=torch.float32)
+    used = np.array([a for a in articles if len(art_sents[a])])
+    pos = y[used].sum(0)
+    pos_weight = torch.tensor(np.sqrt((len(used) - pos) / np.maximum(pos, 1)), dtype=torch.float32)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     opt = torch.optim.AdamW(
         [
@@ -177,14 +178,14 @@ def fit_sentence_scorer(
         ],
         weight_decay=0.01,
     )
-    steps = epochs * int(np.ceil(len(articles) / batch_articles))
+    steps = epochs * int(np.ceil(len(used) / batch_articles))
     warmup = max(1, int(0.1 * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
     )
     for _ in range(epochs):
         module.train()
-        perm = rng.permutation(articles)
+        perm = rng.permutation(used)
         for k in range(0, len(perm), batch_articles):
             arts = perm[k : k + batch_articles]
             sids = np.concatenate([art_sents[a] for a in arts])

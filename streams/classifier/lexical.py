@@ -9,6 +9,8 @@ space-padded words. Sublinear tf, smooth idf, L2 normalisation.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
 import json
 import math
@@ -33,48 +35,84 @@ def word_ngrams(text: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
-def char_wb_ngrams(text: str) -> list[str]:
-    """Character n-grams inside word boundaries, as scikit-learn's ``char_wb`` analyzer."""
+def _word_char_ngrams(word: str) -> list[str]:
     lo, hi = CHAR_RANGE
     out: list[str] = []
-    for word in _WHITESPACE.sub(" ", text.lower()).split():
-        w = f" {word} "
-        size = len(w)
-        for n in range(lo, hi + 1):
-            offset = 0
+    w = f" {word} "
+    size = len(w)
+    for n in range(lo, hi + 1):
+        offset = 0
+        out.append(w[offset : offset + n])
+        while offset + n < size:
+            offset += 1
             out.append(w[offset : offset + n])
-            while offset + n < size:
-                offset += 1
-                out.append(w[offset : offset + n])
-            if offset == 0:  # the word is shorter than n
-                break
+        if offset == 0:  # the word is shorter than n
+            break
     return out
 
 
+def char_wb_ngrams(text: str) -> list[str]:
+    """Character n-grams inside word boundaries, as scikit-learn's ``char_wb`` analyzer."""
+    out: list[str] = []
+    for word in _WHITESPACE.sub(" ", text.lower()).split():
+        out.extend(_word_char_ngrams(word))
+    return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_char_hashes(word: str) -> tuple[int, ...]:
+    return tuple(term_hash(g) for g in _word_char_ngrams(word))
+
+
+def _char_wb_hashes(text: str) -> list[int]:
+    out: list[int] = []
+    for word in _WHITESPACE.sub(" ", text.lower()).split():
+        out.extend(_word_char_hashes(word))
+    return out
+
+
+def _word_hashes(text: str) -> list[int]:
+    return [_cached_term_hash(t) for t in word_ngrams(text)]
+
+
+def term_hash(term: str) -> int:
+    """A stable 64-bit hash of an n-gram (the artifact stores hashes, not the training text)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+_cached_term_hash = functools.lru_cache(maxsize=200_000)(term_hash)
+
 ANALYZERS = {"word": word_ngrams, "char_wb": char_wb_ngrams}
+#: n-gram hashes of a text, per analyzer (memoised per word / term: news vocabulary repeats)
+HASHERS = {"word": _word_hashes, "char_wb": _char_wb_hashes}
 
 
 class LexicalModel:
-    """``predict_logits(texts) -> [n, k]`` from a stored vocabulary, idf and linear weights."""
+    """``predict_logits(texts) -> [n, k]`` from a stored vocabulary, idf and linear weights.
+
+    The vocabulary is kept as 64-bit hashes of the n-grams, so an artifact holds no n-gram
+    strings from its training data.
+    """
 
     def __init__(
         self,
-        vocabulary: Sequence[str],
+        vocabulary_hashes: Sequence[int] | np.ndarray,
         idf: np.ndarray,
         coef: np.ndarray,
         intercept: np.ndarray,
         analyzer: str = "word",
     ):
         self.analyzer = analyzer
-        self._ngrams = ANALYZERS[analyzer]
-        self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self._hashes = HASHERS[analyzer]
+        self.vocabulary = {int(h): i for i, h in enumerate(vocabulary_hashes)}
         self.idf = np.asarray(idf, dtype=np.float64)
         self.coef = np.asarray(coef, dtype=np.float64)  # [vocab, k]
         self.intercept = np.asarray(intercept, dtype=np.float64)  # [k]
 
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(indices, L2-normalised tf-idf values) of the terms of ``text`` in the vocabulary."""
-        counts = Counter(t for t in self._ngrams(text) if t in self.vocabulary)
+        vocabulary = self.vocabulary
+        counts = Counter(h for h in self._hashes(text) if h in vocabulary)
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         idx = np.fromiter((self.vocabulary[t] for t in counts), dtype=np.int64, count=len(counts))
@@ -91,18 +129,20 @@ class LexicalModel:
         return out
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.predict_logits(texts)))
+        out: np.ndarray = 1.0 / (1.0 + np.exp(-self.predict_logits(texts)))
+        return out
 
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, directory: Path, name: str) -> None:
-        vocab = [""] * len(self.vocabulary)
-        for term, i in self.vocabulary.items():
-            vocab[i] = term
-        meta = {"analyzer": self.analyzer, "vocabulary": vocab}
-        (directory / f"{name}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        hashes = np.zeros(len(self.vocabulary), dtype=np.uint64)
+        for h, i in self.vocabulary.items():
+            hashes[i] = h
+        meta = {"analyzer": self.analyzer, "hash": "blake2b-64 of the utf-8 n-gram, little-endian"}
+        (directory / f"{name}.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
         np.savez_compressed(
             directory / f"{name}.npz",
+            vocabulary_hashes=hashes,
             idf=self.idf.astype(np.float32),
             coef=self.coef.astype(np.float32),
             intercept=self.intercept.astype(np.float32),
@@ -112,7 +152,7 @@ class LexicalModel:
     def load(cls, directory: Path, name: str) -> LexicalModel:
         meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
         with np.load(directory / f"{name}.npz") as z:
-            return cls(meta["vocabulary"], z["idf"], z["coef"], z["intercept"], meta["analyzer"])
+            return cls(z["vocabulary_hashes"], z["idf"], z["coef"], z["intercept"], meta["analyzer"])
 
     @classmethod
     def fit(
@@ -155,7 +195,9 @@ class LexicalModel:
             lr.fit(x, y[:, j])
             coef[:, j] = lr.coef_[0]
             intercept[j] = lr.intercept_[0]
-        vocab = [""] * len(vec.vocabulary_)
+        hashes = np.zeros(len(vec.vocabulary_), dtype=np.uint64)
         for term, i in vec.vocabulary_.items():
-            vocab[i] = term
-        return cls(vocab, vec.idf_, coef, intercept, analyzer)
+            hashes[i] = term_hash(term)
+        if len(set(hashes.tolist())) != len(hashes):
+            raise ValueError("n-gram hash collision in the vocabulary")
+        return cls(hashes, vec.idf_, coef, intercept, analyzer)

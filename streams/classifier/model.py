@@ -59,7 +59,8 @@ def shipped_artifact() -> Path:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+    return out
 
 
 def kept_spans(title: str, body: str, max_sentences: int) -> list[Span]:
@@ -108,7 +109,8 @@ class EmbeddingHead:
         return np.concatenate([sentence_embeddings.max(0), sentence_embeddings.mean(0)])
 
     def logits(self, features: np.ndarray) -> np.ndarray:
-        return ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        out: np.ndarray = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return out
 
     def save(self, directory: Path) -> None:
         np.savez_compressed(
@@ -138,7 +140,8 @@ class SentenceHead:
     intercept: np.ndarray  # [k]
 
     def logits(self, sentence_embeddings: np.ndarray) -> np.ndarray:
-        return sentence_embeddings @ self.coef + self.intercept
+        out: np.ndarray = sentence_embeddings @ self.coef + self.intercept
+        return out
 
     @classmethod
     def load(cls, directory: Path) -> SentenceHead:
@@ -186,7 +189,10 @@ class Head:
 
     def combine(self, probs: dict[str, np.ndarray]) -> np.ndarray:
         total = sum(self.weights.values())
-        return sum(self.weights[name] * probs[name] for name in self.weights) / total
+        out = np.zeros_like(next(iter(probs.values())))
+        for name, weight in self.weights.items():
+            out += weight * probs[name]
+        return out / total
 
     def component_probs(
         self,
@@ -333,6 +339,8 @@ class EscalationClassifier:
             signals.append(
                 Signal(category=category, score=float(np.clip(scores[j], 0, 1)), evidence=evidence)
             )
+        # the contract: categories over their thresholds, highest score first
+        signals.sort(key=lambda sig: -sig.score)
         return signals
 
     def assess(self, articles: Sequence[Article]) -> list[Assessment]:
@@ -345,7 +353,7 @@ class EscalationClassifier:
         out: list[Assessment] = []
         for i, article in enumerate(articles):
             signals = self.signals_for(scores[i], spans[i], sent_scores[i])
-            actors = extract_actors(article, signals)
+            actors = extract_actors(article, signals, sentences=spans[i])
             severity, level = score_severity(signals, actors)
             out.append(
                 Assessment(

@@ -56,10 +56,10 @@ CHAR_MAX_FEATURES = 100_000
 #: Component weights in the averaged score.
 WEIGHTS_FROZEN = {"embedding": 1.0, "word": 1.0, "char": 1.0}
 WEIGHTS_FINETUNED = {"sentence": 2.0, "word": 1.0, "char": 1.0}
-FINETUNE_LAYERS = 1
+FINETUNE_LAYERS = 0
 EPOCHS = 6
-THRESHOLD_FOLDS = 3
-INNER_FOLDS = 3
+THRESHOLD_FOLDS = 5
+INNER_FOLDS = 4
 MAX_SENTENCES = 64
 #: Two passages are the same story when their word TF-IDF cosine exceeds this, or when they
 #: share at least DUP_SHINGLES word 8-grams.
@@ -244,7 +244,8 @@ def build_features(
         from streams.classifier.finetune import hidden_cache
 
         torch_enc = TorchEncoder(encoder)
-        n_layers = int(torch_enc._model.config.num_hidden_layers)
+        model: Any = torch_enc._model
+        n_layers = int(model.config.num_hidden_layers)
         flat = [s.text for ss in spans for s in ss]
         feats.cache = hidden_cache(torch_enc, flat, n_layers - finetune_layers)
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
@@ -318,7 +319,10 @@ def predict_parts(parts: _Parts, feats: Features, idx: np.ndarray) -> dict[str, 
 
 def combine(probs: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
     used = {k: w for k, w in weights.items() if w}
-    return sum(w * probs[k] for k, w in used.items()) / sum(used.values())
+    out = np.zeros_like(probs[next(iter(used))])
+    for k, w in used.items():
+        out += w * probs[k]
+    return out / sum(used.values())
 
 
 def out_of_fold(
