@@ -36,7 +36,7 @@ ARTICLES = [
     (
         "demo-005",
         "Niger expels French ambassador, recalls envoy from Paris",
-        "Niamey — Niger's military government ordered the French ambassador to leave the country within 48 hours on Friday and recalled its own envoy from Paris, "
+        "Niamey — Niger's military government gave France's ambassador two days to depart on Friday and called its own envoy home from Paris, "
         "the latest step in a rapid downgrading of ties between the two countries. The foreign ministry accused France of interfering in its internal affairs.",
     ),
     (
