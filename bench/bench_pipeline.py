@@ -38,7 +38,7 @@ from streams.pipeline.decode import utc_now  # noqa: E402
 from streams.topics import ALERTS, ARTICLES, CLASSIFIED  # noqa: E402
 from streams.worker_process import WorkerProcess  # noqa: E402
 
-BATCH = 16
+BATCH = Settings().batch_max  # the worker's default batch size
 
 
 def load_texts() -> list[dict[str, str]]:

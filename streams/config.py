@@ -66,9 +66,9 @@ class Settings(BaseSettings):
     max_body_chars: int = Field(
         default=200_000, ge=1, description="Articles with a longer body are dead-lettered."
     )
-    batch_max: int = Field(default=16, ge=1, description="Most articles classified in one batch.")
+    batch_max: int = Field(default=8, ge=1, description="Most articles classified in one batch.")
     batch_within: float = Field(
-        default=0.5, gt=0, description="Seconds to wait for a batch to fill before classifying it."
+        default=0.25, gt=0, description="Seconds to wait for a batch to fill before classifying it."
     )
     web_port: int = Field(default=6066, ge=0, le=65535, description="Port of /health, /ready, /metrics.")
     web_host: str = Field(default="127.0.0.1", description="Interface of the web server.")
