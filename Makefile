@@ -1,6 +1,9 @@
 # The README's commands. The virtualenv lives in ~/.cache/flashpoint (see deploy/venv.sh).
 SHELL := /bin/bash
 VENV = $(shell deploy/venv.sh)
+ifeq ($(strip $(VENV)),)
+$(error could not build the virtualenv: run deploy/venv.sh to see why)
+endif
 
 .PHONY: demo test lint typecheck bench contract env-example kafka-up kafka-down
 

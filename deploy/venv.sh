@@ -29,8 +29,9 @@ for extra in ("train", "dev"):
     deps += [d for d in project["optional-dependencies"][extra] if not d.startswith("flashpoint")]
 print("\n".join(deps))
 PY
-  "$venv/bin/uv" pip install -q -p "$venv/bin/python" -r "$venv/requirements.txt" >&2
+  # --system-certs: behind a proxy with its own CA (corporate networks), trust the system store.
+  "$venv/bin/uv" pip install -q --system-certs -p "$venv/bin/python" -r "$venv/requirements.txt" >&2
   touch "$venv/.ready"
 fi
-"$venv/bin/uv" pip install -q -p "$venv/bin/python" --no-deps -e "$root" >&2
+"$venv/bin/uv" pip install -q --system-certs -p "$venv/bin/python" --no-deps -e "$root" >&2
 echo "$venv"

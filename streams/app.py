@@ -108,12 +108,14 @@ def build_app(
     load_classifier: Callable[[ClassifierSettings], Classifier] = default_classifier_loader,
 ) -> FlashpointApp:
     """A Faust app configured from settings, with Flashpoint's agent and web views attached."""
+    datadir = Path(settings.data_dir or Path(user_data_dir("flashpoint")) / settings.app_id)
+    datadir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
     app = FlashpointApp(
         settings.app_id,
         broker=settings.broker,
         version=1,
         autodiscover=False,
-        datadir=settings.data_dir or str(Path(user_data_dir("flashpoint")) / settings.app_id),
+        datadir=str(datadir),
         web_port=settings.web_port,
         web_host=settings.web_host,
         web_enabled=True,

@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     )
     web_port: int = Field(default=6066, ge=0, le=65535, description="Port of /health, /ready, /metrics.")
     web_host: str = Field(default="127.0.0.1", description="Interface of the web server.")
-    data_dir: str = Field(default="", description="Faust's data directory; empty = a per-user cache dir.")
+    data_dir: str = Field(
+        default="",
+        description="Faust's data directory; empty = ~/.local/share/flashpoint/<app id>.",
+    )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
     producer_retries_max_seconds: float = Field(

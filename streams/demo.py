@@ -72,7 +72,7 @@ def demo_command(articles: Path, timeout: float) -> None:
 def _print_outputs(bootstrap: str, prefix: str, expected: int, timeout: float, consumer_type: type) -> None:
     topics = {spec.full_name(prefix): spec for spec in (CLASSIFIED, ALERTS, DEAD_LETTERS)}
     consumer = consumer_type(*topics, bootstrap_servers=bootstrap.split(","), auto_offset_reset="earliest")
-    accounted = alerts = escalations = 0
+    accounted = alerts = escalations = dead = 0
     deadline = time.monotonic() + timeout
     try:
         while accounted < expected and time.monotonic() < deadline:
@@ -84,6 +84,7 @@ def _print_outputs(bootstrap: str, prefix: str, expected: int, timeout: float, c
                         click.echo(describe("alerts", record.value) + "\n")
                     elif spec is DEAD_LETTERS:
                         accounted += 1
+                        dead += 1
                         click.echo("[DEAD LETTER] " + describe("dlq", record.value) + "\n")
                     else:
                         accounted += 1
@@ -92,7 +93,7 @@ def _print_outputs(bootstrap: str, prefix: str, expected: int, timeout: float, c
         consumer.close()
     click.echo(
         f"▶ {accounted} of {expected} articles accounted for: {alerts} alerts, "
-        f"{accounted - escalations} without escalation or dead-lettered"
+        f"{accounted - escalations - dead} without escalation, {dead} dead-lettered"
     )
     if accounted < expected:
         raise click.ClickException(f"only {accounted} of {expected} articles came through in {timeout:.0f} s")

@@ -52,12 +52,11 @@ def where(source: Source, article_id: str | None) -> dict[str, object]:
 
 
 def _dead(dead: DeadLetter, source: Source) -> list[Output]:
+    place = f"{source.topic}[{source.partition}]@{source.offset}" if source.topic else f"line {source.offset}"
     log.warning(
-        "dead letter %s at %s[%s]@%s (article %s): %s",
+        "dead letter %s at %s (article %s): %s",
         dead.error_type,
-        source.topic,
-        source.partition,
-        source.offset,
+        place,
         dead.article_id,
         dead.error_message[:300],
         extra=where(source, dead.article_id),

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from schemas import Article
 from streams.kafka_local import Cluster
 from streams.pipeline.alert import alert_id
+from streams.worker_process import WorkerProcess
 from tests.corpus import ESCALATIONS, HARD_NEGATIVES
 from tests.e2e.harness import (
     POISON,
@@ -57,6 +58,27 @@ def _check_accounting(placed: dict[tuple[int, int], Input], out: Outputs) -> Non
         assert dead.original_bytes() == expected_dead[pos].raw
         assert dead.error_type == expected_dead[pos].error_type, dead.error_message
         assert dead.error_message
+
+
+def _check_metrics(worker: WorkerProcess, out: Outputs, sent: int) -> None:
+    """/metrics agrees with what the test counted."""
+    # Counters move when the broker acknowledges, a moment after the reader may see it.
+    deadline = time.monotonic() + 30
+    while True:
+        status, text = worker.get("/metrics")
+        assert status == 200
+        done = _metric(text, "flashpoint_articles_classified_total").get((), 0) == len(out.classified)
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # polling the worker's HTTP endpoint
+    assert _metric(text, "flashpoint_articles_in_total")[()] == sent
+    assert _metric(text, "flashpoint_articles_classified_total")[()] == len(out.classified)
+    dead_by_type = collections.Counter(d.error_type for d in out.dead)
+    assert {dict(k)["error_type"]: v for k, v in _metric(text, "flashpoint_dead_letters_total").items()} == (
+        dead_by_type
+    )
+    assert sum(_metric(text, "flashpoint_alerts_total").values()) == len(out.alerts)
+    assert _metric(text, "flashpoint_batch_size_count")[()] >= 1
 
 
 def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, tmp_path: Path) -> None:
@@ -122,24 +144,7 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         assert hits >= 0.75 * len(ESCALATIONS), f"only {hits} of {len(ESCALATIONS)} escalations alerted"
         assert len(false_alarms) <= 1, f"hard negatives alerted: {false_alarms}"
 
-        # /metrics agrees with what the test counted.
-        # Counters move when the broker acknowledges, a moment after the reader may see it.
-        deadline = time.monotonic() + 30
-        while True:
-            status, text = worker.get("/metrics")
-            assert status == 200
-            done = _metric(text, "flashpoint_articles_classified_total").get((), 0) == len(out.classified)
-            if done or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)  # polling the worker's HTTP endpoint
-        assert _metric(text, "flashpoint_articles_in_total")[()] == len(inputs)
-        assert _metric(text, "flashpoint_articles_classified_total")[()] == len(out.classified)
-        dead_by_type = collections.Counter(d.error_type for d in out.dead)
-        assert {
-            dict(k)["error_type"]: v for k, v in _metric(text, "flashpoint_dead_letters_total").items()
-        } == (dead_by_type)
-        assert sum(_metric(text, "flashpoint_alerts_total").values()) == len(out.alerts)
-        assert _metric(text, "flashpoint_batch_size_count")[()] >= 1
+        _check_metrics(worker, out, len(inputs))
 
         assert worker.terminate() == 0, worker.log_tail()
     finally:

@@ -250,7 +250,11 @@ def test_long_article_is_capped(classifier: EscalationClassifier) -> None:
     assert not is_escalation(a.signals)
 
 
-def _seed() -> tuple[Article, dict, Assessment]:
+@pytest.fixture(scope="module")
+def seed() -> tuple[Article, dict, Assessment]:
+    """The shared seed article (read from ../shared beside the repository, never copied)."""
+    if not (SHARED / "samples" / "seed-article.json").is_file():
+        pytest.skip("../shared/samples is not beside the repository (CI lays it there)")
     article_json = json.loads((SHARED / "samples" / "seed-article.json").read_text(encoding="utf-8"))
     expected = json.loads((SHARED / "samples" / "seed-article.expected.json").read_text(encoding="utf-8"))
     fields = set(Article.model_fields)
@@ -259,8 +263,8 @@ def _seed() -> tuple[Article, dict, Assessment]:
     return article, expected, a
 
 
-def test_seed_article_escalation_actors_and_evidence() -> None:
-    article, expected, a = _seed()
+def test_seed_article_escalation_actors_and_evidence(seed: tuple[Article, dict, Assessment]) -> None:
+    article, expected, a = seed
     got = {s.category for s in a.signals}
     assert is_escalation(a.signals) == expected["escalation"]
     assert not (set(expected["not_labels"]) & got), (sorted(got), a.scores)
@@ -275,8 +279,8 @@ def test_seed_article_escalation_actors_and_evidence() -> None:
     reason="known gap (docs/MODEL_CARD.md): the seed's labels that come from background context "
     "(threat, use_of_force, sanctions, regime_instability) score below their thresholds",
 )
-def test_seed_article_gets_every_expected_label() -> None:
-    _, expected, a = _seed()
+def test_seed_article_gets_every_expected_label(seed: tuple[Article, dict, Assessment]) -> None:
+    _, expected, a = seed
     got = {s.category for s in a.signals}
     assert set(expected["labels"]) <= got, (sorted(got), a.scores)
 
