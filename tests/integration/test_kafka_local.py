@@ -367,6 +367,20 @@ def test_broker_that_dies_fails_fast_with_its_log(tmp_path: Path, monkeypatch: p
 # Three nodes
 
 
+def _describe_once_led(admin: KafkaAdminClient, topic: str, partitions: int) -> dict[str, Any]:
+    """The topic's description once every partition has a leader (metadata lags a create)."""
+    admin.wait_for_topics([topic], timeout_ms=30_000)
+    deadline = time.monotonic() + 30
+    while True:
+        (meta,) = admin.describe_topics([topic])
+        led = [p for p in meta["partitions"] if p["leader_id"] >= 0]
+        if len(led) == partitions or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # polling the cluster's metadata: no event to wait on
+    assert len(meta["partitions"]) == partitions, meta
+    return dict(meta)
+
+
 @pytest.mark.slow
 def test_three_nodes_survive_one_node_stopping(tmp_path: Path, unique: str) -> None:
     state_dir = tmp_path / "state"
@@ -389,7 +403,7 @@ def test_three_nodes_survive_one_node_stopping(tmp_path: Path, unique: str) -> N
             assert sorted(b["broker_id"] for b in brokers) == [1, 2, 3]
             topic = f"replicated.{unique}"
             admin.create_topics([NewTopic(topic, 3, 3)])
-            (meta,) = admin.describe_topics([topic])
+            meta = _describe_once_led(admin, topic, partitions=3)
             assert all(len(p["replica_nodes"]) == 3 for p in meta["partitions"])
             leader = next(p["leader_id"] for p in meta["partitions"] if p["partition_index"] == 0)
         finally:
