@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def _check_accounting(placed: dict[tuple[int, int], Input], out: Outputs) -> Non
     got_articles = collections.Counter((c.article_id, c.article_version) for c in out.classified)
     assert set(got_articles) == set(expected_articles)
 
-    expected_dead = {pos: i for pos, i in placed.items() if i.article is None}
+    expected_dead: dict[tuple[int | None, int | None], Input] = {
+        pos: i for pos, i in placed.items() if i.article is None
+    }
     got_dead = {(d.source_partition, d.source_offset): d for d in out.dead}
     assert set(got_dead) == set(expected_dead), "dead letters are exactly the invalid inputs"
     for pos, dead in got_dead.items():
@@ -152,47 +155,18 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         worker.stop_quietly()
 
 
-def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
-    kafka: Cluster, unique: str, tmp_path: Path
-) -> None:
-    prefix = f"e2e-{unique}."
-    inputs = [*valid_inputs(versions=4), *malformed_inputs()]
-    first = start_worker(kafka, prefix, tmp_path, FLASHPOINT_BATCH_MAX="4")
-    reader = OutputReader(kafka.bootstrap, prefix)
-    second = None
-    try:
-        first.wait_ready()
-        placed = send(kafka.bootstrap, input_topic(prefix), inputs)
-        seen = reader.read_until(lambda o: len(o.classified) >= 12, timeout=300)
-        first.kill()
-        at_kill = seen.accounted()
-        assert 12 <= at_kill < len(inputs), "the kill must land mid-stream"
+def _interrupted_run(
+    kafka: Cluster,
+    prefix: str,
+    tmp_path: Path,
+    inputs: list[Input],
+    interrupt: Callable[[WorkerProcess], None],
+) -> tuple[dict[tuple[int, int], Input], Outputs]:
+    """Send ``inputs``; once 12 are classified, ``interrupt`` the worker; a second one finishes.
 
-        second = start_worker(kafka, prefix, tmp_path)
-        second.wait_ready()
-        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
-        _check_accounting(placed, out)
-
-        # Repeats are allowed, but a repeated alert carries the same id as the first.
-        ids_by_article: dict[tuple[str, int], set[str]] = collections.defaultdict(set)
-        for alert in out.alerts:
-            ids_by_article[(alert.article.id, alert.article.version)].add(alert.alert_id)
-        assert all(len(ids) == 1 for ids in ids_by_article.values())
-        escalated = {(c.article_id, c.article_version) for c in out.classified if c.escalation}
-        assert set(ids_by_article) == escalated
-        assert second.terminate() == 0, second.log_tail()
-    finally:
-        reader.close()
-        first.stop_quietly()
-        if second is not None:
-            second.stop_quietly()
-
-
-def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(
-    kafka: Cluster, unique: str, tmp_path: Path
-) -> None:
-    prefix = f"e2e-{unique}."
-    inputs = valid_inputs(versions=4)
+    Returns what was sent (by partition and offset) and every output read back; both workers
+    have exited (the second with code 0) when it returns.
+    """
     first = start_worker(kafka, prefix, tmp_path, FLASHPOINT_BATCH_MAX="4")
     reader = OutputReader(kafka.bootstrap, prefix)
     second = None
@@ -200,20 +174,55 @@ def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(
         first.wait_ready()
         placed = send(kafka.bootstrap, input_topic(prefix), inputs)
         reader.read_until(lambda o: len(o.classified) >= 12, timeout=300)
-        assert first.terminate() == 0, first.log_tail()
-        committed = committed_offsets(kafka.bootstrap, f"fp-{prefix.strip('.')}", input_topic(prefix))
-        assert 12 <= committed < len(inputs), "the stop lands mid-stream, after committing what it published"
-
+        interrupt(first)
         second = start_worker(kafka, prefix, tmp_path)
         second.wait_ready()
         out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
         _check_accounting(placed, out)
-        # A clean stop committed everything it published: nothing is classified twice.
-        counts = collections.Counter((c.article_id, c.article_version) for c in out.classified)
-        assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]
         assert second.terminate() == 0, second.log_tail()
+        return placed, out
     finally:
         reader.close()
         first.stop_quietly()
         if second is not None:
             second.stop_quietly()
+
+
+def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
+    kafka: Cluster, unique: str, tmp_path: Path
+) -> None:
+    prefix = f"e2e-{unique}."
+    inputs = [*valid_inputs(versions=4), *malformed_inputs()]
+    group = f"fp-{prefix.strip('.')}"
+
+    def kill(worker: WorkerProcess) -> None:
+        worker.kill()
+        # Killed before it could commit everything: the restart has work left to redo.
+        assert committed_offsets(kafka.bootstrap, group, input_topic(prefix)) < len(inputs)
+
+    _, out = _interrupted_run(kafka, prefix, tmp_path, inputs, kill)
+    # Repeats are allowed, but a repeated alert carries the same id as the first.
+    ids_by_article: dict[tuple[str, int], set[str]] = collections.defaultdict(set)
+    for alert in out.alerts:
+        ids_by_article[(alert.article.id, alert.article.version)].add(alert.alert_id)
+    assert all(len(ids) == 1 for ids in ids_by_article.values())
+    escalated = {(c.article_id, c.article_version) for c in out.classified if c.escalation}
+    assert set(ids_by_article) == escalated
+
+
+def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(
+    kafka: Cluster, unique: str, tmp_path: Path
+) -> None:
+    prefix = f"e2e-{unique}."
+    inputs = valid_inputs(versions=4)
+    group = f"fp-{prefix.strip('.')}"
+
+    def stop(worker: WorkerProcess) -> None:
+        assert worker.terminate() == 0, worker.log_tail()
+        committed = committed_offsets(kafka.bootstrap, group, input_topic(prefix))
+        assert 12 <= committed < len(inputs), "the stop lands mid-stream, after committing what it published"
+
+    _, out = _interrupted_run(kafka, prefix, tmp_path, inputs, stop)
+    # A clean stop committed everything it published: nothing is classified twice.
+    counts = collections.Counter((c.article_id, c.article_version) for c in out.classified)
+    assert max(counts.values()) == 1, [k for k, n in counts.items() if n > 1]
