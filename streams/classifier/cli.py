@@ -39,6 +39,12 @@ def _classifier_settings(artifact: str | None, backend: str | None) -> Any:
 @click.option(
     "--folds", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds for thresholds and CV."
 )
+@click.option(
+    "--inner-folds",
+    type=click.IntRange(2, 20),
+    default=None,
+    help="Inner folds choosing each outer fold's thresholds in the nested CV (default: the recipe's).",
+)
 @click.option("--no-cv", is_flag=True, help="Skip the nested cross-validation estimate.")
 @click.option("--backend", type=click.Choice(["onnx", "torch"]), default="onnx", show_default=True)
 @click.option(
@@ -57,6 +63,7 @@ def train_command(
     out: str | None,
     seed: int,
     folds: int,
+    inner_folds: int | None,
     no_cv: bool,
     backend: str,
     encoder: str,
@@ -75,6 +82,7 @@ def train_command(
         out,
         seed=seed,
         folds=folds,
+        inner_folds=inner_folds or t.INNER_FOLDS,
         encoder=encoder,
         backend=backend,
         cross_validation=not no_cv,
