@@ -36,6 +36,7 @@ import numpy as np
 from schemas import CATEGORIES, Evidence, ModelInfo, Signal
 from schemas.events import Article
 from streams.classifier.base import Assessment
+from streams.classifier.cues import CueModel
 from streams.classifier.lexical import LexicalModel
 from streams.classifier.sentences import Span, article_spans
 
@@ -44,12 +45,13 @@ __all__ = [
     "DEFAULT_HEAD_VERSION",
     "EscalationClassifier",
     "Head",
+    "combine_weighted",
     "load_classifier",
     "shipped_artifact",
 ]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_HEAD_VERSION = "minilm-ens-v1"
+DEFAULT_HEAD_VERSION = "minilm-cue-v2"
 MAX_EVIDENCE = 3
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -155,17 +157,19 @@ class Head:
 
     Components (those with a weight in the manifest are used): ``sentence`` — the fine-tuned
     sentence scorer, max over sentences; ``embedding`` — LR on pooled frozen embeddings;
-    ``word`` / ``char`` — TF-IDF LRs on the text.
+    ``word`` / ``char`` — TF-IDF LRs on the text; ``cue`` — per category, a TF-IDF LR on the
+    sentences with that category's cue words. A weight is one number or one per category.
     """
 
     categories: tuple[str, ...]
-    weights: dict[str, float]
+    weights: dict[str, np.ndarray]
     thresholds: np.ndarray
     manifest: dict[str, Any]
     word: LexicalModel | None = None
     char: LexicalModel | None = None
     embedding: EmbeddingHead | None = None
     sentence: SentenceHead | None = None
+    cue: CueModel | None = None
 
     @classmethod
     def load(cls, directory: Path) -> Head:
@@ -175,7 +179,11 @@ class Head:
         categories = tuple(manifest["categories"])
         if categories != tuple(CATEGORIES):
             raise ValueError(f"artifact {directory} has categories {categories}, expected {CATEGORIES}")
-        weights = {k: float(v) for k, v in manifest["weights"].items() if v}
+        weights = {
+            k: np.asarray(v, dtype=np.float64)
+            for k, v in manifest["weights"].items()
+            if np.any(np.asarray(v))
+        }
         return cls(
             categories=categories,
             weights=weights,
@@ -185,22 +193,24 @@ class Head:
             char=LexicalModel.load(directory, "char") if "char" in weights else None,
             embedding=EmbeddingHead.load(directory) if "embedding" in weights else None,
             sentence=SentenceHead.load(directory) if "sentence" in weights else None,
+            cue=CueModel.load(directory) if "cue" in weights else None,
         )
 
     def combine(self, probs: dict[str, np.ndarray]) -> np.ndarray:
-        total = sum(self.weights.values())
-        out = np.zeros_like(next(iter(probs.values())))
-        for name, weight in self.weights.items():
-            out += weight * probs[name]
-        return out / total
+        return combine_weighted(probs, self.weights)
 
     def component_probs(
         self,
         sentence_embeddings: np.ndarray,
         offsets: np.ndarray,
         texts: Sequence[str],
+        sentences: Sequence[str],
     ) -> dict[str, np.ndarray]:
-        """Per component, article probabilities [n, k]; ``offsets`` delimit each article's sentences."""
+        """Per component, article probabilities [n, k].
+
+        ``offsets`` delimit each article's rows in ``sentence_embeddings`` and ``sentences`` (the
+        kept sentences' texts); ``texts`` are the articles' kept texts.
+        """
         n = len(texts)
         k = len(self.categories)
         out: dict[str, np.ndarray] = {}
@@ -223,13 +233,19 @@ class Head:
                 if offsets[i + 1] > offsets[i]:
                     art[i] = sl[offsets[i] : offsets[i + 1]].max(0)
             out["sentence"] = _sigmoid(art)
+        if self.cue is not None:
+            out["cue"] = self.cue.predict_proba([sentences[offsets[i] : offsets[i + 1]] for i in range(n)])
         return out
 
     def article_scores(
-        self, sentence_embeddings: np.ndarray, offsets: np.ndarray, texts: Sequence[str]
+        self,
+        sentence_embeddings: np.ndarray,
+        offsets: np.ndarray,
+        texts: Sequence[str],
+        sentences: Sequence[str],
     ) -> np.ndarray:
         """Scores [n_articles, k]."""
-        return self.combine(self.component_probs(sentence_embeddings, offsets, texts))
+        return self.combine(self.component_probs(sentence_embeddings, offsets, texts, sentences))
 
     def sentence_scores(self, sentence_embeddings: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
         """A score per sentence [n_sentences, k], to rank sentences as evidence.
@@ -240,7 +256,7 @@ class Head:
         if self.sentence is not None:
             return _sigmoid(self.sentence.logits(sentence_embeddings))
         offsets = np.arange(len(sentences) + 1)
-        return self.article_scores(sentence_embeddings, offsets, sentences)
+        return self.article_scores(sentence_embeddings, offsets, sentences, sentences)
 
 
 class EscalationClassifier:
@@ -306,15 +322,30 @@ class EscalationClassifier:
     # -- scoring -------------------------------------------------------------------------------
 
     def score(self, articles: Sequence[Article]) -> tuple[np.ndarray, list[list[Span]], list[np.ndarray]]:
-        """Article scores [n, k], the kept sentence spans and per-sentence scores of each article."""
+        """Article scores [n, k], the kept sentence spans and per-sentence scores of each article.
+
+        Sentences are scored (to pick evidence) only in articles with at least one signal; the
+        others get an empty [0, k] array — most articles of a news stream have no signal.
+        """
         spans = [kept_spans(a.title, a.body, self.max_sentences) for a in articles]
         flat = [s.text for ss in spans for s in ss]
         emb = encode_per_article(self.encoder, spans)
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
         texts = [kept_text(a.title, a.body, ss) for a, ss in zip(articles, spans, strict=True)]
-        scores = self.head.article_scores(emb, offsets, texts)
-        sent_scores_all = self.head.sentence_scores(emb, flat) if flat else np.zeros((0, len(CATEGORIES)))
-        per_article = [sent_scores_all[offsets[i] : offsets[i + 1]] for i in range(len(articles))]
+        scores = self.head.article_scores(emb, offsets, texts, flat)
+        k = len(self.head.categories)
+        per_article = [np.zeros((0, k)) for _ in articles]
+        signalled = [
+            i for i in range(len(articles)) if np.any(scores[i] >= self.head.thresholds) and spans[i]
+        ]
+        if signalled:
+            rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in signalled])
+            sent = self.head.sentence_scores(emb[rows], [flat[r] for r in rows])
+            start = 0
+            for i in signalled:
+                n = offsets[i + 1] - offsets[i]
+                per_article[i] = sent[start : start + n]
+                start += n
         return scores, spans, per_article
 
     def signals_for(self, scores: np.ndarray, spans: Sequence[Span], sent_scores: np.ndarray) -> list[Signal]:
@@ -367,6 +398,25 @@ class EscalationClassifier:
                 )
             )
         return out
+
+
+def combine_weighted(probs: dict[str, np.ndarray], weights: dict[str, Any]) -> np.ndarray:
+    """The weighted mean of component probabilities [n, k]; a weight is a number or one per category.
+
+    Components whose weight is zero everywhere are skipped; every category needs some weight.
+    """
+    out: Any = 0.0
+    total: Any = 0.0
+    for name, weight in weights.items():
+        w = np.asarray(weight, dtype=np.float64)
+        if not np.any(w):
+            continue
+        out = out + w * probs[name]
+        total = total + w
+    if not np.all(np.asarray(total) > 0):
+        raise ValueError(f"a category has no component weight: {weights}")
+    result: np.ndarray = out / total
+    return result
 
 
 def load_classifier(settings: Any = None) -> EscalationClassifier:

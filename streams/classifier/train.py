@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ import numpy as np
 
 from schemas import CATEGORIES, ESCALATION_CATEGORIES
 from schemas.events import Article
+from streams.classifier.cues import CueModel
 from streams.classifier.lexical import LexicalModel
 from streams.classifier.model import (
     DEFAULT_HEAD_VERSION,
     EmbeddingHead,
+    combine_weighted,
     encode_per_article,
     file_sha256,
     kept_spans,
@@ -53,9 +56,13 @@ EMBEDDING_C = 0.01
 WORD_C = 30.0
 CHAR_C = 10.0
 CHAR_MAX_FEATURES = 100_000
-#: Component weights in the averaged score.
-WEIGHTS_FROZEN = {"embedding": 1.0, "word": 1.0, "char": 1.0}
-WEIGHTS_FINETUNED = {"sentence": 2.0, "word": 1.0, "char": 1.0}
+CUE_C = 10.0
+CUE_MIN_DF = 1
+#: Component weights in the averaged score. The ``cue`` component's weight is chosen per
+#: category from CUE_WEIGHT_GRID on out-of-fold scores (the F1-best; the smallest on ties).
+WEIGHTS_FROZEN: dict[str, Any] = {"embedding": 1.0, "word": 1.0, "char": 1.0, "cue": 1.0}
+WEIGHTS_FINETUNED: dict[str, Any] = {"sentence": 2.0, "word": 1.0, "char": 1.0}
+CUE_WEIGHT_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
 FINETUNE_LAYERS = 0
 EPOCHS = 6
 THRESHOLD_FOLDS = 5
@@ -211,6 +218,7 @@ class Features:
 
     texts: list[str]
     y: np.ndarray
+    sentences: list[list[str]] | None = None  # the kept sentences' texts, per article
     pooled: np.ndarray | None = None  # [n, 2d] frozen [max, mean] pooled sentence embeddings
     cache: Any = None  # finetune.HiddenCache of every kept sentence
     art_sents: list[np.ndarray] | None = None  # sentence ids of each article in the cache
@@ -219,7 +227,7 @@ class Features:
 
 def build_features(
     data: Dataset,
-    weights: dict[str, float],
+    weights: dict[str, Any],
     *,
     encoder: str = "",
     backend: str = "onnx",
@@ -231,7 +239,8 @@ def build_features(
 
     spans = [kept_spans(a.title, a.body, max_sentences) for a in data.articles]
     feats = Features(texts=data.texts(max_sentences), y=data.y)
-    if weights.get("embedding"):
+    feats.sentences = [[s.text for s in ss] for ss in spans]
+    if _on(weights, "embedding"):
         enc = TorchEncoder(encoder) if backend == "torch" else OnnxEncoder(encoder, onnx_path=onnx_path)
         emb = encode_per_article(enc, spans)
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
@@ -240,7 +249,7 @@ def build_features(
             e = emb[offsets[i] : offsets[i + 1]]
             if len(e):
                 feats.pooled[i] = EmbeddingHead.pool(e)
-    if weights.get("sentence"):
+    if _on(weights, "sentence"):
         from streams.classifier.finetune import hidden_cache
 
         torch_enc = TorchEncoder(encoder)
@@ -260,23 +269,28 @@ class _Parts:
     char: LexicalModel | None = None
     embedding: EmbeddingHead | None = None
     sentence: Any = None  # finetune.SentenceScorer
+    cue: CueModel | None = None
+
+
+def _on(weights: dict[str, Any], name: str) -> bool:
+    return bool(np.any(np.asarray(weights.get(name, 0.0))))
 
 
 def fit_parts(
-    feats: Features, idx: np.ndarray, weights: dict[str, float], seed: int, epochs: int = 6
+    feats: Features, idx: np.ndarray, weights: dict[str, Any], seed: int, epochs: int = 6
 ) -> _Parts:
     from sklearn.linear_model import LogisticRegression
 
     y = feats.y[idx]
     texts = [feats.texts[i] for i in idx]
     parts = _Parts()
-    if weights.get("word"):
+    if _on(weights, "word"):
         parts.word = LexicalModel.fit(texts, y, analyzer="word", c=WORD_C, seed=seed)
-    if weights.get("char"):
+    if _on(weights, "char"):
         parts.char = LexicalModel.fit(
             texts, y, analyzer="char_wb", c=CHAR_C, max_features=CHAR_MAX_FEATURES, seed=seed
         )
-    if weights.get("embedding"):
+    if _on(weights, "embedding"):
         assert feats.pooled is not None
         x = feats.pooled[idx]
         mean = x.mean(0)
@@ -291,7 +305,10 @@ def fit_parts(
             coef[:, j] = lr.coef_[0]
             intercept[j] = lr.intercept_[0]
         parts.embedding = EmbeddingHead(mean, scale, coef, intercept)
-    if weights.get("sentence"):
+    if _on(weights, "cue"):
+        assert feats.sentences is not None
+        parts.cue = CueModel.fit([feats.sentences[i] for i in idx], y, c=CUE_C, min_df=CUE_MIN_DF, seed=seed)
+    if _on(weights, "sentence"):
         from streams.classifier.finetune import fit_sentence_scorer
 
         assert feats.cache is not None
@@ -314,15 +331,36 @@ def predict_parts(parts: _Parts, feats: Features, idx: np.ndarray) -> dict[str, 
         out["embedding"] = 1.0 / (1.0 + np.exp(-parts.embedding.logits(feats.pooled[idx])))
     if parts.sentence is not None:
         out["sentence"] = parts.sentence.article_scores(feats.cache, feats.art_sents, list(idx))
+    if parts.cue is not None:
+        assert feats.sentences is not None
+        out["cue"] = parts.cue.predict_proba([feats.sentences[i] for i in idx])
     return out
 
 
-def combine(probs: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    used = {k: w for k, w in weights.items() if w}
-    out = np.zeros_like(probs[next(iter(used))])
-    for k, w in used.items():
-        out += w * probs[k]
-    return out / sum(used.values())
+def combine(probs: dict[str, np.ndarray], weights: dict[str, Any]) -> np.ndarray:
+    return combine_weighted(probs, weights)
+
+
+def choose_category_weights(
+    oof: dict[str, np.ndarray],
+    y: np.ndarray,
+    weights: dict[str, Any],
+    name: str = "cue",
+    grid: Sequence[float] = CUE_WEIGHT_GRID,
+) -> dict[str, Any]:
+    """Per category, the weight of component ``name`` (from ``grid``) whose combined out-of-fold
+    score reaches the best F1 at its own best threshold; the smallest weight on ties."""
+    if not _on(weights, name):
+        return dict(weights)
+    chosen = np.zeros(y.shape[1])
+    for j in range(y.shape[1]):
+        best = -1.0
+        for w in grid:
+            o = combine(oof, {**weights, name: w})[:, j]
+            f1 = _prf(y[:, j], (o >= best_threshold(o, y[:, j])).astype(int))["f1"]
+            if f1 > best + 1e-12:
+                best, chosen[j] = f1, w
+    return {**weights, name: [float(w) for w in chosen]}
 
 
 def out_of_fold(
@@ -332,7 +370,7 @@ def out_of_fold(
     *,
     k: int,
     seed: int,
-    weights: dict[str, float],
+    weights: dict[str, Any],
     epochs: int = 6,
 ) -> dict[str, np.ndarray]:
     """Grouped k-fold out-of-fold component probabilities for the articles ``idx`` (in order)."""
@@ -348,7 +386,7 @@ def out_of_fold(
 def cross_validate(
     feats: Features,
     groups: np.ndarray,
-    weights: dict[str, float],
+    weights: dict[str, Any],
     *,
     folds: int = 5,
     inner_folds: int = 4,
@@ -358,25 +396,32 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Nested grouped CV: thresholds from the outer-training part's own OOF predictions.
 
-    Also reports each component alone (with its own nested thresholds), so the value of the
-    ensemble is visible.
+    The per-category ``cue`` weights are chosen the same way, on the inner OOF scores. Also
+    reports each component alone and the ensemble without ``cue`` (each with its own nested
+    thresholds), so the value of each part is visible.
     """
     y = feats.y
     idx = np.arange(len(y))
-    names = [k for k, w in weights.items() if w]
-    variants = {"ensemble": weights, **{f"only_{k}": {k: 1.0} for k in names}}
+    names = [k for k in weights if _on(weights, k)]
+    variants: dict[str, dict[str, Any]] = {"ensemble": weights}
+    if "cue" in names and len(names) > 1:
+        variants["without_cue"] = {k: w for k, w in weights.items() if k != "cue"}
+    variants.update({f"only_{k}": {k: 1.0} for k in names})
     preds = {v: np.zeros(y.shape, dtype=int) for v in variants}
     fold_thresholds = []
+    fold_weights = []
     for f, (tr, te) in enumerate(grouped_folds(idx, groups, folds, seed)):
         oof = out_of_fold(tr, feats, groups, k=inner_folds, seed=seed + 1, weights=weights, epochs=epochs)
         parts = fit_parts(feats, tr, weights, seed, epochs)
         test = predict_parts(parts, feats, te)
-        for v, w in variants.items():
+        for v, base in variants.items():
+            w = choose_category_weights(oof, y[tr], base) if v == "ensemble" else base
             o = combine(oof, w)
             thr = np.array([best_threshold(o[:, j], y[tr, j]) for j in range(y.shape[1])])
             preds[v][te] = combine(test, w) >= thr
             if v == "ensemble":
                 fold_thresholds.append([round(float(t), 4) for t in thr])
+                fold_weights.append(w)
         if progress:
             progress(f"fold {f + 1}/{folds} done")
     out = metrics_from_predictions(y, preds["ensemble"])
@@ -396,6 +441,7 @@ def cross_validate(
             "seed": seed,
             "groups": len(set(groups.tolist())),
             "fold_thresholds": fold_thresholds,
+            "fold_weights": fold_weights,
         }
     )
     return out
@@ -440,7 +486,7 @@ def train(
     weights = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
 
     onnx_path = None
-    if backend == "onnx" and weights.get("embedding"):
+    if backend == "onnx" and _on(weights, "embedding"):
         onnx_path = out / "encoder-int8.onnx"
         say("exporting the encoder to ONNX int8")
         export_onnx(encoder, onnx_path, quantize=True)
@@ -452,9 +498,9 @@ def train(
     idx = np.arange(len(data.y))
 
     say(f"choosing thresholds on grouped {threshold_folds}-fold out-of-fold scores")
-    oof = combine(
-        out_of_fold(idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs), weights
-    )
+    oof_parts = out_of_fold(idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs)
+    weights = choose_category_weights(oof_parts, data.y, weights)
+    oof = combine(oof_parts, weights)
     thresholds = np.array([best_threshold(oof[:, j], data.y[:, j]) for j in range(len(CATEGORIES))])
     oof_metrics = metrics_from_predictions(data.y, oof >= thresholds)
 
@@ -474,6 +520,9 @@ def train(
             "word_C": WORD_C,
             "char_C": CHAR_C,
             "char_max_features": CHAR_MAX_FEATURES,
+            "cue_C": CUE_C,
+            "cue_min_df": CUE_MIN_DF,
+            "cue_weight_grid": list(CUE_WEIGHT_GRID),
             "max_sentences": MAX_SENTENCES,
             "finetune_layers": finetune_layers,
             "epochs": epochs,
@@ -536,6 +585,10 @@ def _write_head(
         parts.char.save(out, "char")
     if parts.embedding is not None:
         parts.embedding.save(out)
+    if parts.cue is not None:
+        parts.cue.save(out)
+    elif (out / "cue").exists():
+        shutil.rmtree(out / "cue")
     if parts.sentence is not None:
         info = parts.sentence.save(out)
         manifest["encoder_overrides"] = info["overrides"]

@@ -1,0 +1,107 @@
+"""The ``cue`` component (streams/classifier/cues.py) and per-category ensemble weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas import CATEGORIES
+from streams.classifier.cues import DEFAULT_LEXICON, CueModel, load_lexicon
+from streams.classifier.model import combine_weighted
+from streams.classifier.train import choose_category_weights
+
+THREAT = CATEGORIES.index("threat")
+
+# Short texts written for this test: threats by states, and "warnings" that are not threats.
+THREATS = [
+    "The defence minister warned the neighbouring state of severe consequences.",
+    "The president vowed retaliation against the attackers.",
+    "Officials threatened military action unless the troops withdrew.",
+    "The foreign ministry warned it would respond with force to any incursion.",
+    "The general vowed to crush the rebels within days.",
+    "Pyongyang warned of a merciless response to the drills.",
+]
+NOT_THREATS = [
+    "Forecasters warned that the storm threatens the coast.",
+    "Doctors warned that the flu season will be severe.",
+    "Analysts warned that prices could rise further.",
+    "The coach vowed to win the cup next season.",
+    "The bank warned of slower growth next year.",
+    "Officials warned drivers about icy roads.",
+]
+FILLER = "The ministers met in the capital on Tuesday to discuss the war."
+
+
+def _articles() -> tuple[list[list[str]], np.ndarray]:
+    articles = [[FILLER, s] for s in THREATS + NOT_THREATS]
+    y = np.zeros((len(articles), len(CATEGORIES)), dtype=int)
+    y[: len(THREATS), THREAT] = 1
+    return articles, y
+
+
+def test_lexicon_has_every_category_and_matches_whole_words() -> None:
+    patterns = load_lexicon()
+    assert set(patterns) == set(CATEGORIES)
+    assert patterns["threat"].search("He WARNED them")
+    assert not patterns["threat"].search("a forewarning")  # whole words only
+    assert patterns["diplomatic_rupture"].search("Ambassador recalled")
+    assert patterns["de_escalation"].search("a cease-fire was agreed")
+
+
+def test_lexicon_missing_or_unknown_category_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "cues.yaml"
+    bad.write_text("categories:\n  threat: [warn]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no cue words"):
+        load_lexicon(bad)
+    full = DEFAULT_LEXICON.read_text(encoding="utf-8") + "  storms: [rain]\n"
+    bad.write_text(full, encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown categories"):
+        load_lexicon(bad)
+
+
+def test_cue_text_keeps_only_the_category_sentences() -> None:
+    model = CueModel(load_lexicon(), {})
+    sentences = ["Troops massed at the border.", "The minister warned of consequences.", "It rained."]
+    assert model.cue_text("threat", sentences) == "The minister warned of consequences."
+    assert model.cue_text("sanctions", sentences) == ""
+
+
+def test_fit_learns_which_cue_sentences_count_and_round_trips(tmp_path: Path) -> None:
+    articles, y = _articles()
+    model = CueModel.fit(articles, y, c=10.0)
+    p = model.predict_proba(articles)
+    assert p.shape == (len(articles), len(CATEGORIES))
+    # trained on them: the threats outrank every non-threat "warning"
+    assert p[: len(THREATS), THREAT].min() > p[len(THREATS) :, THREAT].max()
+    # categories with no positive example fall back to a low prior, not an error
+    assert p[:, CATEGORIES.index("nuclear_wmd")].max() < 0.5
+    model.save(tmp_path)
+    assert (tmp_path / "cue" / "lexicon.yaml").read_text() == DEFAULT_LEXICON.read_text()
+    again = CueModel.load(tmp_path)
+    assert np.allclose(again.predict_proba(articles), p, atol=1e-5)
+
+
+def test_combine_weighted_per_category() -> None:
+    probs = {"a": np.array([[0.2, 0.2]]), "b": np.array([[0.8, 0.8]])}
+    out = combine_weighted(probs, {"a": 1.0, "b": [0.0, 3.0]})
+    assert out == pytest.approx(np.array([[0.2, (0.2 + 2.4) / 4]]))
+    with pytest.raises(ValueError, match="no component weight"):
+        combine_weighted(probs, {"a": [1.0, 0.0], "b": [0.0, 0.0]})
+
+
+def test_choose_category_weights_picks_the_helpful_weight() -> None:
+    rng = np.random.default_rng(0)
+    y = np.zeros((200, len(CATEGORIES)), dtype=int)
+    y[:60] = 1
+    noise = rng.random(y.shape)
+    # "base" is noise; "cue" separates the classes for the first category only
+    cue = noise.copy()
+    cue[:, 0] = np.where(y[:, 0] == 1, 0.9, 0.1)
+    chosen = choose_category_weights(
+        {"base": noise, "cue": cue}, y, {"base": 1.0, "cue": 1.0}, grid=(0.0, 1.0, 4.0)
+    )
+    weights = chosen["cue"]
+    assert len(weights) == len(CATEGORIES)
+    assert weights[0] > 0  # the informative component gets weight where it helps
