@@ -47,6 +47,18 @@ def load_lexicon(path: str | Path = DEFAULT_LEXICON) -> dict[str, re.Pattern[str
     return {c: re.compile(r"\b(?:" + "|".join(cats[c]) + r")\b", re.IGNORECASE) for c in CATEGORIES}
 
 
+def _constant(positives: int, n: int) -> LexicalModel:
+    """A model without features: ~0 with no positive example, ~1 with no negative one, else 0.5
+    (what a class-balanced regression gives when no cue text separates the classes)."""
+    if positives == 0:
+        logit = -7.0
+    elif positives == n:
+        logit = 7.0
+    else:
+        logit = 0.0
+    return LexicalModel(np.zeros(0, np.uint64), np.zeros(0), np.zeros((0, 1)), np.array([logit]))
+
+
 class CueModel:
     """``predict_proba(sentences_per_article) -> [n, 9]``."""
 
@@ -75,11 +87,12 @@ class CueModel:
     # -- persistence ---------------------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
+        lexicon = self.lexicon_path.read_bytes()  # before clearing: it may live in that directory
         d = Path(directory) / _DIR
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-        shutil.copyfile(self.lexicon_path, d / _LEXICON)
+        (d / _LEXICON).write_bytes(lexicon)
         for c in CATEGORIES:
             self.models[c].save(d, c)
 
@@ -109,13 +122,12 @@ class CueModel:
         models: dict[str, Any] = {}
         for j, cat in enumerate(CATEGORIES):
             texts = [shell.cue_text(cat, sentences) for sentences in articles]
-            try:
+            positives = int(y[:, j].sum())
+            if 0 < positives < len(texts) and any(texts):
                 models[cat] = LexicalModel.fit(
                     texts, y[:, j : j + 1], analyzer="word", c=c, min_df=min_df, seed=seed
                 )
-            except ValueError:  # too few cue sentences for a vocabulary (tiny training files)
-                rate = float(np.clip(y[:, j].mean(), 1e-3, 1 - 1e-3))
-                prior = np.array([np.log(rate / (1 - rate))])
-                models[cat] = LexicalModel(np.zeros(0, np.uint64), np.zeros(0), np.zeros((0, 1)), prior)
+            else:  # nothing to learn from (tiny training files): a constant
+                models[cat] = _constant(positives, len(texts))
         shell.models = models
         return shell

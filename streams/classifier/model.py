@@ -7,15 +7,18 @@ How an article is scored (see docs/MODEL_CARD.md for why):
    are kept.
 2. Each sentence is embedded by the encoder (all-MiniLM-L6-v2 by default; ONNX Runtime int8
    or transformers+torch fp32), mean-pooled and L2-normalised.
-3. Three linear models give a probability per category, averaged into the article's score:
-   ``embedding`` — logistic regression on [max-pool, mean-pool] of the sentence embeddings;
-   ``word`` — logistic regression on word 1–2 gram TF-IDF of the kept text;
-   ``char`` — logistic regression on character 2–5 gram TF-IDF of the kept text.
+3. Four linear models give a probability per category; their weighted mean is the article's
+   score: ``embedding`` — logistic regression on [max-pool, mean-pool] of the sentence
+   embeddings; ``word`` — logistic regression on word 1–2 gram TF-IDF of the kept text;
+   ``char`` — logistic regression on character 2–5 gram TF-IDF of the kept text; ``cue``
+   (:mod:`streams.classifier.cues`) — per category, word TF-IDF of only the sentences with
+   that category's cue words, with a weight per category.
 4. A category is signalled when its score reaches its threshold (chosen on out-of-fold
    predictions at training time, stored with the head).
-5. Evidence: the same three models applied to each sentence alone score the sentences; the
-   best sentence of a signalled category is its evidence, with any other sentence that passes
-   the category's threshold on its own (at most three, in reading order).
+5. Evidence (only for articles with a signal): the same models applied to each sentence alone
+   score the sentences; the best sentence of a signalled category is its evidence, with any
+   other sentence that passes the category's threshold on its own (at most three, in reading
+   order).
 
 The head is numpy-only: neither scikit-learn nor torch is needed at run time with the ONNX
 backend.
@@ -179,11 +182,7 @@ class Head:
         categories = tuple(manifest["categories"])
         if categories != tuple(CATEGORIES):
             raise ValueError(f"artifact {directory} has categories {categories}, expected {CATEGORIES}")
-        weights = {
-            k: np.asarray(v, dtype=np.float64)
-            for k, v in manifest["weights"].items()
-            if np.any(np.asarray(v))
-        }
+        weights = _checked_weights(manifest["weights"], len(categories), directory)
         return cls(
             categories=categories,
             weights=weights,
@@ -398,6 +397,24 @@ class EscalationClassifier:
                 )
             )
         return out
+
+
+def _checked_weights(raw: dict[str, Any], k: int, where: Path) -> dict[str, np.ndarray]:
+    """The manifest's component weights, each one number or one per category, checked at load
+    time (not at the first article): finite, not negative, every category weighted."""
+    weights: dict[str, np.ndarray] = {}
+    for name, value in raw.items():
+        w = np.asarray(value, dtype=np.float64)
+        if w.ndim > 1 or (w.ndim == 1 and len(w) != k):
+            raise ValueError(f"{where}: weight of {name!r} must be a number or {k} numbers, got {value!r}")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"{where}: weight of {name!r} must be finite and not negative, got {value!r}")
+        if np.any(w):
+            weights[name] = w
+    total = sum((np.broadcast_to(w, (k,)) for w in weights.values()), np.zeros(k))
+    if not np.all(total > 0):
+        raise ValueError(f"{where}: some category has no component weight: {raw!r}")
+    return weights
 
 
 def combine_weighted(probs: dict[str, np.ndarray], weights: dict[str, Any]) -> np.ndarray:

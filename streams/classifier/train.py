@@ -355,7 +355,7 @@ def choose_category_weights(
     chosen = np.zeros(y.shape[1])
     for j in range(y.shape[1]):
         best = -1.0
-        for w in grid:
+        for w in sorted(grid):
             o = combine(oof, {**weights, name: w})[:, j]
             f1 = _prf(y[:, j], (o >= best_threshold(o, y[:, j])).astype(int))["f1"]
             if f1 > best + 1e-12:

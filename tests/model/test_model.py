@@ -220,13 +220,19 @@ def test_evidence_points_at_the_driving_sentence(classifier: EscalationClassifie
 
 
 def test_batch_equals_single(classifier: EscalationClassifier) -> None:
+    # escalations and hard negatives interleaved: evidence is scored only for the articles
+    # with a signal, and must be the same as when each article is assessed alone
     arts = [_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES[:3])]
+    arts += [Article(id=f"neg-{i}", title=t, body=b) for i, (t, b) in enumerate(HARD_NEGATIVES[:3])]
+    arts = [arts[0], arts[3], arts[1], arts[4], arts[5], arts[2]]
     batch = classifier.assess(arts)
     single = [classifier.assess([x])[0] for x in arts]
+    assert [bool(x.signals) for x in batch] == [True, False, True, False, False, True]
     for x, y in zip(batch, single, strict=True):
         for c in CATEGORIES:
             assert abs(x.scores[c] - y.scores[c]) < 1e-3
         assert [s.category for s in x.signals] == [s.category for s in y.signals]
+        assert [s.evidence for s in x.signals] == [s.evidence for s in y.signals]
 
 
 def test_empty_batch(classifier: EscalationClassifier) -> None:

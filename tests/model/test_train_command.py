@@ -71,7 +71,11 @@ def test_artifact_has_versioned_metadata(trained: tuple[Path, Path, Path]) -> No
 def test_same_seed_same_artifact(trained: tuple[Path, Path, Path]) -> None:
     _, a, b = trained
     assert (a / "thresholds.json").read_text() == (b / "thresholds.json").read_text()
-    for name in ("word.npz", "char.npz", "embedding_head.npz"):
+    weights = json.loads((a / "manifest.json").read_text())["weights"]
+    assert weights == json.loads((b / "manifest.json").read_text())["weights"]
+    assert len(weights["cue"]) == len(CATEGORIES)  # chosen per category
+    cue = [f"cue/{c}.npz" for c in CATEGORIES]
+    for name in ["word.npz", "char.npz", "embedding_head.npz", *cue]:
         with np.load(a / name) as x, np.load(b / name) as y:
             assert x.files == y.files
             for key in x.files:
