@@ -337,8 +337,8 @@ def predict_parts(parts: _Parts, feats: Features, idx: np.ndarray) -> dict[str, 
     return out
 
 
-def combine(probs: dict[str, np.ndarray], weights: dict[str, Any]) -> np.ndarray:
-    return combine_weighted(probs, weights)
+#: The weighted mean of component probabilities, the same function the service's head uses.
+combine = combine_weighted
 
 
 def choose_category_weights(
