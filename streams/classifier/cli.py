@@ -91,7 +91,14 @@ def train_command(
         progress=lambda msg: click.echo(msg, err=True),
     )
     if "nested_cv" in metrics:
-        click.echo(format_metrics(metrics["nested_cv"], title=f"nested grouped {folds}-fold CV"))
+        cv = metrics["nested_cv"]
+        click.echo(format_metrics(cv, title=f"nested grouped {folds}-fold CV, passages"))
+        if "long_articles" in cv:
+            title = (
+                "the same folds, synthetic long articles (2-4 held-out passages each; "
+                f"over {cv['long_words']} words, the long calibration applies)"
+            )
+            click.echo(format_metrics(cv["long_articles"], title=title))
     click.echo(f"trained in {metrics['train_seconds']} s")
 
 
@@ -120,7 +127,7 @@ def eval_command(
     with open(data, encoding="utf-8") as f:
         n = sum(1 for line in f if line.strip())
     with tqdm(total=n, unit=" articles", file=sys.stderr) as bar:
-        metrics, scores, y = evaluate(classifier, data, progress=bar.update)
+        metrics, scores, thresholds, y = evaluate(classifier, data, progress=bar.update)
     if metrics["trained_on_this_file"]:
         click.echo(
             "note: the model was trained on this file; these are training-set figures, not CV.", err=True
@@ -129,7 +136,7 @@ def eval_command(
     if json_out:
         Path(json_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if plot:
-        plot_pr_curves(scores, y, classifier.head.thresholds, plot)
+        plot_pr_curves(scores, y, thresholds, plot)
         click.echo(f"wrote {plot}")
 
 
@@ -147,6 +154,8 @@ def format_metrics(metrics: dict[str, Any], title: str = "") -> str:
 
 
 def plot_pr_curves(scores: Any, y: Any, thresholds: Any, path: str) -> None:
+    """PR curves of ``scores`` against labels ``y``; ``thresholds`` [n, 9] are those each article's
+    scores were compared with (long articles have their own)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -161,10 +170,11 @@ def plot_pr_curves(scores: Any, y: Any, thresholds: Any, path: str) -> None:
         precision = tp / np.arange(1, len(s) + 1)
         recall = tp / max(t.sum(), 1)
         ax.plot(recall, precision, lw=1.5)
-        at = s >= thresholds[j]
+        at = s >= thresholds[:, j]
         p_at = (t[at].sum() / at.sum()) if at.sum() else 0.0
         r_at = t[at].sum() / max(t.sum(), 1)
-        ax.scatter([r_at], [p_at], color="red", zorder=3, label=f"threshold {thresholds[j]:.2f}")
+        label = f"threshold {np.median(thresholds[:, j]):.2f}"
+        ax.scatter([r_at], [p_at], color="red", zorder=3, label=label)
         ax.set_title(f"{c} (n={int(t.sum())})")
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
@@ -174,7 +184,7 @@ def plot_pr_curves(scores: Any, y: Any, thresholds: Any, path: str) -> None:
         ax.set_xlabel("recall")
     for ax in axes[:, 0]:
         ax.set_ylabel("precision")
-    fig.suptitle("Precision–recall per category (red: the stored threshold)")
+    fig.suptitle("Precision–recall per category (red: the signals at the stored thresholds)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_HEAD_VERSION = "minilm-cue-v2"
+DEFAULT_HEAD_VERSION = "minilm-long-v3"
 MAX_EVIDENCE = 3
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -168,6 +168,11 @@ class Head:
     weights: dict[str, np.ndarray]
     thresholds: np.ndarray
     manifest: dict[str, Any]
+    #: articles whose kept text has more than ``long_words`` words use ``long_weights`` and
+    #: ``long_thresholds`` (calibrated on long articles); None: one calibration for all.
+    long_words: int | None = None
+    long_weights: dict[str, np.ndarray] | None = None
+    long_thresholds: np.ndarray | None = None
     word: LexicalModel | None = None
     char: LexicalModel | None = None
     embedding: EmbeddingHead | None = None
@@ -183,20 +188,46 @@ class Head:
         if categories != tuple(CATEGORIES):
             raise ValueError(f"artifact {directory} has categories {categories}, expected {CATEGORIES}")
         weights = _checked_weights(manifest["weights"], len(categories), directory)
+        long_words = manifest.get("long_words")
+        long_weights = long_thresholds = None
+        if long_words is not None:
+            long_weights = _checked_weights(manifest["long_weights"], len(categories), directory)
+            long_thresholds = np.array([thresholds["long_thresholds"][c] for c in categories])
+        used = set(weights) | set(long_weights or {})
         return cls(
             categories=categories,
             weights=weights,
             thresholds=np.array([thresholds["thresholds"][c] for c in categories]),
             manifest=manifest,
-            word=LexicalModel.load(directory, "word") if "word" in weights else None,
-            char=LexicalModel.load(directory, "char") if "char" in weights else None,
-            embedding=EmbeddingHead.load(directory) if "embedding" in weights else None,
-            sentence=SentenceHead.load(directory) if "sentence" in weights else None,
-            cue=CueModel.load(directory) if "cue" in weights else None,
+            long_words=None if long_words is None else int(long_words),
+            long_weights=long_weights,
+            long_thresholds=long_thresholds,
+            word=LexicalModel.load(directory, "word") if "word" in used else None,
+            char=LexicalModel.load(directory, "char") if "char" in used else None,
+            embedding=EmbeddingHead.load(directory) if "embedding" in used else None,
+            sentence=SentenceHead.load(directory) if "sentence" in used else None,
+            cue=CueModel.load(directory) if "cue" in used else None,
         )
 
-    def combine(self, probs: dict[str, np.ndarray]) -> np.ndarray:
-        return combine_weighted(probs, self.weights)
+    def is_long(self, texts: Sequence[str]) -> np.ndarray:
+        """Per kept text, whether the long-article calibration applies."""
+        if self.long_words is None:
+            return np.zeros(len(texts), dtype=bool)
+        return np.array([len(t.split()) > self.long_words for t in texts], dtype=bool)
+
+    def thresholds_for(self, texts: Sequence[str]) -> np.ndarray:
+        """Per kept text, the thresholds [n, k] its scores are compared with."""
+        out = np.tile(self.thresholds, (len(texts), 1))
+        if self.long_thresholds is not None:
+            out[self.is_long(texts)] = self.long_thresholds
+        return out
+
+    def combine(self, probs: dict[str, np.ndarray], long: np.ndarray | None = None) -> np.ndarray:
+        """The weighted mean of component probabilities; rows where ``long`` use the long weights."""
+        out = combine_weighted(probs, self.weights)
+        if long is not None and self.long_weights is not None and long.any():
+            out[long] = combine_weighted({c: p[long] for c, p in probs.items()}, self.long_weights)
+        return out
 
     def component_probs(
         self,
@@ -243,8 +274,9 @@ class Head:
         texts: Sequence[str],
         sentences: Sequence[str],
     ) -> np.ndarray:
-        """Scores [n_articles, k]."""
-        return self.combine(self.component_probs(sentence_embeddings, offsets, texts, sentences))
+        """Scores [n_articles, k], each with its length's calibration."""
+        probs = self.component_probs(sentence_embeddings, offsets, texts, sentences)
+        return self.combine(probs, self.is_long(texts))
 
     def sentence_scores(self, sentence_embeddings: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
         """A score per sentence [n_sentences, k], to rank sentences as evidence.
@@ -320,8 +352,11 @@ class EscalationClassifier:
 
     # -- scoring -------------------------------------------------------------------------------
 
-    def score(self, articles: Sequence[Article]) -> tuple[np.ndarray, list[list[Span]], list[np.ndarray]]:
-        """Article scores [n, k], the kept sentence spans and per-sentence scores of each article.
+    def score(
+        self, articles: Sequence[Article]
+    ) -> tuple[np.ndarray, np.ndarray, list[list[Span]], list[np.ndarray]]:
+        """Article scores [n, k], their thresholds [n, k] (by article length), the kept sentence
+        spans and per-sentence scores of each article.
 
         Sentences are scored (to pick evidence) only in articles with at least one signal; the
         others get an empty [0, k] array — most articles of a news stream have no signal.
@@ -332,11 +367,10 @@ class EscalationClassifier:
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
         texts = [kept_text(a.title, a.body, ss) for a, ss in zip(articles, spans, strict=True)]
         scores = self.head.article_scores(emb, offsets, texts, flat)
+        thresholds = self.head.thresholds_for(texts)
         k = len(self.head.categories)
         per_article = [np.zeros((0, k)) for _ in articles]
-        signalled = [
-            i for i in range(len(articles)) if np.any(scores[i] >= self.head.thresholds) and spans[i]
-        ]
+        signalled = [i for i in range(len(articles)) if np.any(scores[i] >= thresholds[i]) and spans[i]]
         if signalled:
             rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in signalled])
             sent = self.head.sentence_scores(emb[rows], [flat[r] for r in rows])
@@ -345,21 +379,23 @@ class EscalationClassifier:
                 n = offsets[i + 1] - offsets[i]
                 per_article[i] = sent[start : start + n]
                 start += n
-        return scores, spans, per_article
+        return scores, thresholds, spans, per_article
 
-    def signals_for(self, scores: np.ndarray, spans: Sequence[Span], sent_scores: np.ndarray) -> list[Signal]:
+    def signals_for(
+        self, scores: np.ndarray, thresholds: np.ndarray, spans: Sequence[Span], sent_scores: np.ndarray
+    ) -> list[Signal]:
         signals: list[Signal] = []
         if not spans:
             return signals
         for j, category in enumerate(self.head.categories):
-            threshold = self.head.thresholds[j]
+            threshold = thresholds[j]
             if scores[j] < threshold:
                 continue
             col = sent_scores[:, j]
             best = int(np.argmax(col))
             chosen = {best}
             for i in np.argsort(-col)[:MAX_EVIDENCE]:
-                if col[i] >= threshold:
+                if col[i] >= self.head.thresholds[j]:  # a sentence is scored as a short passage
                     chosen.add(int(i))
             chosen_sorted = sorted(chosen, key=lambda i: (spans[i].field != "title", spans[i].start))
             evidence = [
@@ -379,10 +415,10 @@ class EscalationClassifier:
 
         if not articles:
             return []
-        scores, spans, sent_scores = self.score(articles)
+        scores, thresholds, spans, sent_scores = self.score(articles)
         out: list[Assessment] = []
         for i, article in enumerate(articles):
-            signals = self.signals_for(scores[i], spans[i], sent_scores[i])
+            signals = self.signals_for(scores[i], thresholds[i], spans[i], sent_scores[i])
             actors = extract_actors(article, signals, sentences=spans[i])
             severity, level = score_severity(signals, actors)
             out.append(

@@ -72,6 +72,15 @@ MAX_SENTENCES = 64
 #: share at least DUP_SHINGLES word 8-grams.
 DUP_COSINE = 0.25
 DUP_SHINGLES = 3
+#: News articles are longer than the labelled passages (median 161 words) and mix several
+#: stories, which dilutes a signal told in one paragraph. Articles whose kept text has more than
+#: LONG_WORDS words get their own calibration (cue weights and thresholds), chosen on synthetic
+#: long articles: CONCAT_PER_PASSAGE concatenations per passage of CONCAT_PARTS passages of
+#: different stories, labelled with the union of their labels (the codebook counts context
+#: stated as fact). The component models themselves are fitted on the passages only.
+LONG_WORDS = 250
+CONCAT_PER_PASSAGE = 1.0
+CONCAT_PARTS = (2, 4)
 
 
 @dataclass
@@ -223,6 +232,44 @@ class Features:
     cache: Any = None  # finetune.HiddenCache of every kept sentence
     art_sents: list[np.ndarray] | None = None  # sentence ids of each article in the cache
     base_model: Any = None  # the frozen transformers encoder (for fine-tuning)
+    embeddings: list[np.ndarray] | None = None  # per article, its frozen sentence embeddings
+
+    def words(self, idx: np.ndarray) -> np.ndarray:
+        return np.array([len(self.texts[i].split()) for i in idx], dtype=int)
+
+    def add_concatenations(self, groups: np.ndarray, pool: np.ndarray, n: int, rng: Any) -> np.ndarray:
+        """Append ``n`` synthetic long articles and return their indices.
+
+        Each joins CONCAT_PARTS passages of ``pool`` from different groups (stories), in random
+        order; its labels are the union of theirs. ``groups`` covers the original passages only.
+        """
+        lo, hi = CONCAT_PARTS
+        first = len(self.texts)
+        new_y, new_pooled = [], []
+        for _ in range(n):
+            k = int(rng.integers(lo, hi + 1))
+            chosen: list[int] = []
+            seen: set[int] = set()
+            for b in rng.permutation(pool):
+                if int(groups[b]) not in seen:
+                    chosen.append(int(b))
+                    seen.add(int(groups[b]))
+                    if len(chosen) == k:
+                        break
+            self.texts.append("\n".join(self.texts[b] for b in chosen))
+            new_y.append(self.y[chosen].max(0))
+            if self.sentences is not None:
+                self.sentences.append([s for b in chosen for s in self.sentences[b]])
+            if self.embeddings is not None:
+                self.embeddings.append(np.concatenate([self.embeddings[b] for b in chosen]))
+                new_pooled.append(EmbeddingHead.pool(self.embeddings[-1]))
+            if self.art_sents is not None:
+                self.art_sents.append(np.concatenate([self.art_sents[b] for b in chosen]))
+        if n:
+            self.y = np.vstack([self.y, np.array(new_y)])
+            if self.pooled is not None and new_pooled:
+                self.pooled = np.vstack([self.pooled, np.array(new_pooled)])
+        return np.arange(first, len(self.texts))
 
 
 def build_features(
@@ -245,8 +292,8 @@ def build_features(
         emb = encode_per_article(enc, spans)
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
         feats.pooled = np.zeros((len(spans), 2 * emb.shape[1]))
-        for i in range(len(spans)):
-            e = emb[offsets[i] : offsets[i + 1]]
+        feats.embeddings = [emb[offsets[i] : offsets[i + 1]] for i in range(len(spans))]
+        for i, e in enumerate(feats.embeddings):
             if len(e):
                 feats.pooled[i] = EmbeddingHead.pool(e)
     if _on(weights, "sentence"):
@@ -363,6 +410,49 @@ def choose_category_weights(
     return {**weights, name: [float(w) for w in chosen]}
 
 
+@dataclass
+class Calibration:
+    """Component weights and thresholds: for passages, and for long articles (> LONG_WORDS)."""
+
+    weights: dict[str, Any]
+    thresholds: np.ndarray
+    long_weights: dict[str, Any]
+    long_thresholds: np.ndarray
+
+    def predict(self, probs: dict[str, np.ndarray], words: np.ndarray) -> np.ndarray:
+        """Signals [n, k] (0/1) of articles with component probabilities ``probs``."""
+        n, k = next(iter(probs.values())).shape
+        pred = np.zeros((n, k), dtype=int)
+        long = words > LONG_WORDS
+        for mask, w, thr in (
+            (~long, self.weights, self.thresholds),
+            (long, self.long_weights, self.long_thresholds),
+        ):
+            if mask.any():
+                pred[mask] = combine({c: p[mask] for c, p in probs.items()}, w) >= thr
+        return pred
+
+
+def calibrate(
+    oof: dict[str, np.ndarray],
+    y: np.ndarray,
+    words: np.ndarray,
+    weights: dict[str, Any],
+    choose_weights: bool = True,
+) -> Calibration:
+    """Per length bucket, the cue weights (unless not ``choose_weights``) and then the F1-best
+    thresholds on out-of-fold scores (a bucket without articles takes the other's)."""
+    found: list[tuple[dict[str, Any], np.ndarray]] = []
+    long = words > LONG_WORDS
+    masks = [m if m.any() else np.ones_like(m) for m in (~long, long)]
+    for mask in masks:
+        part = {c: p[mask] for c, p in oof.items()}
+        w = choose_category_weights(part, y[mask], weights) if choose_weights else dict(weights)
+        o = combine(part, w)
+        found.append((w, np.array([best_threshold(o[:, j], y[mask, j]) for j in range(y.shape[1])])))
+    return Calibration(found[0][0], found[0][1], found[1][0], found[1][1])
+
+
 def out_of_fold(
     idx: np.ndarray,
     feats: Features,
@@ -372,15 +462,24 @@ def out_of_fold(
     seed: int,
     weights: dict[str, Any],
     epochs: int = 6,
-) -> dict[str, np.ndarray]:
-    """Grouped k-fold out-of-fold component probabilities for the articles ``idx`` (in order)."""
-    oof: dict[str, np.ndarray] = {}
-    pos = {v: i for i, v in enumerate(idx)}
+    rng: Any = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Grouped k-fold out-of-fold component probabilities, and the rows they are for: the
+    passages ``idx`` and, with ``rng``, synthetic long articles made of each held-out fold's
+    passages (appended to ``feats``)."""
+    oof: dict[str, list[np.ndarray]] = {}
+    rows: list[np.ndarray] = []
     for tr, te in grouped_folds(idx, groups, k, seed):
         parts = fit_parts(feats, tr, weights, seed, epochs)
-        for name, p in predict_parts(parts, feats, te).items():
-            oof.setdefault(name, np.zeros((len(idx), feats.y.shape[1])))[[pos[v] for v in te]] = p
-    return oof
+        held = te
+        if rng is not None:
+            held = np.concatenate(
+                [te, feats.add_concatenations(groups, te, round(CONCAT_PER_PASSAGE * len(te)), rng)]
+            )
+        for name, p in predict_parts(parts, feats, held).items():
+            oof.setdefault(name, []).append(p)
+        rows.append(held)
+    return {name: np.concatenate(p) for name, p in oof.items()}, np.concatenate(rows)
 
 
 def cross_validate(
@@ -396,55 +495,89 @@ def cross_validate(
 ) -> dict[str, Any]:
     """Nested grouped CV: thresholds from the outer-training part's own OOF predictions.
 
-    The per-category ``cue`` weights are chosen the same way, on the inner OOF scores. Also
-    reports each component alone and the ensemble without ``cue`` (each with its own nested
-    thresholds), so the value of each part is visible.
+    The per-category ``cue`` weights are chosen the same way, on the inner OOF scores, and both
+    per length bucket (:func:`calibrate`). Besides the passages, each test fold also yields as
+    many synthetic long articles (concatenations of its passages), reported as
+    ``long_articles``. Also reports each component alone, the ensemble without ``cue`` (each
+    with its own nested calibration) and the ensemble with ``one_calibration`` chosen on the
+    passages for every length (as before long articles had their own), so the value of each part
+    is visible.
     """
-    y = feats.y
-    idx = np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(groups))
     names = [k for k in weights if _on(weights, k)]
-    variants: dict[str, dict[str, Any]] = {"ensemble": weights}
+    variants: dict[str, dict[str, Any]] = {"ensemble": weights, "one_calibration": weights}
     if "cue" in names and len(names) > 1:
         variants["without_cue"] = {k: w for k, w in weights.items() if k != "cue"}
     variants.update({f"only_{k}": {k: 1.0} for k in names})
-    preds = {v: np.zeros(y.shape, dtype=int) for v in variants}
-    fold_thresholds = []
-    fold_weights = []
+    preds = {v: np.zeros((len(idx), len(CATEGORIES)), dtype=int) for v in variants}
+    long_preds: dict[str, list[np.ndarray]] = {v: [] for v in variants}
+    long_rows: list[np.ndarray] = []
+    fold_calibrations = []
     for f, (tr, te) in enumerate(grouped_folds(idx, groups, folds, seed)):
-        oof = out_of_fold(tr, feats, groups, k=inner_folds, seed=seed + 1, weights=weights, epochs=epochs)
+        oof, rows = out_of_fold(
+            tr, feats, groups, k=inner_folds, seed=seed + 1, weights=weights, epochs=epochs, rng=rng
+        )
         parts = fit_parts(feats, tr, weights, seed, epochs)
-        test = predict_parts(parts, feats, te)
+        long_te = feats.add_concatenations(groups, te, len(te), rng)
+        long_rows.append(long_te)
+        test = predict_parts(parts, feats, np.concatenate([te, long_te]))
+        words = feats.words(np.concatenate([te, long_te]))
+        passages = rows < len(idx)
         for v, base in variants.items():
-            w = choose_category_weights(oof, y[tr], base) if v == "ensemble" else base
-            o = combine(oof, w)
-            thr = np.array([best_threshold(o[:, j], y[tr, j]) for j in range(y.shape[1])])
-            preds[v][te] = combine(test, w) >= thr
+            if v == "one_calibration":  # from the passages alone, for every length
+                part = {c: p[passages] for c, p in oof.items()}
+                none_long = np.zeros(int(passages.sum()), dtype=int)
+                cal = calibrate(part, feats.y[rows[passages]], none_long, base)
+                pred = cal.predict(test, np.zeros(len(words), dtype=int))
+            else:
+                cal = calibrate(oof, feats.y[rows], feats.words(rows), base, choose_weights=v == "ensemble")
+                pred = cal.predict(test, words)
+            preds[v][te] = pred[: len(te)]
+            long_preds[v].append(pred[len(te) :])
             if v == "ensemble":
-                fold_thresholds.append([round(float(t), 4) for t in thr])
-                fold_weights.append(w)
+                fold_calibrations.append(_calibration_json(cal))
         if progress:
             progress(f"fold {f + 1}/{folds} done")
+    y = feats.y[idx]
+    long_y = feats.y[np.concatenate(long_rows)]
     out = metrics_from_predictions(y, preds["ensemble"])
-    out["components"] = {
-        v: {
-            "macro_f1": (m := metrics_from_predictions(y, p))["macro_f1"],
+    out["long_articles"] = metrics_from_predictions(long_y, np.concatenate(long_preds["ensemble"]))
+    out["components"] = {}
+    for v, p in preds.items():
+        if v == "ensemble":
+            continue
+        m = metrics_from_predictions(y, p)
+        ml = metrics_from_predictions(long_y, np.concatenate(long_preds[v]))
+        out["components"][v] = {
+            "macro_f1": m["macro_f1"],
             "escalation_f1": m["escalation"]["f1"],
             "f1": {c: m["categories"][c]["f1"] for c in CATEGORIES},
+            "long_articles": {"macro_f1": ml["macro_f1"], "escalation_f1": ml["escalation"]["f1"]},
         }
-        for v, p in preds.items()
-        if v != "ensemble"
-    }
     out.update(
         {
             "folds": folds,
             "inner_folds": inner_folds,
             "seed": seed,
             "groups": len(set(groups.tolist())),
-            "fold_thresholds": fold_thresholds,
-            "fold_weights": fold_weights,
+            "long_words": LONG_WORDS,
+            "fold_calibrations": fold_calibrations,
         }
     )
     return out
+
+
+def _calibration_json(cal: Calibration) -> dict[str, Any]:
+    def weights(w: dict[str, Any]) -> dict[str, Any]:
+        return {c: (v if np.isscalar(v) else [float(x) for x in v]) for c, v in w.items()}
+
+    return {
+        "weights": weights(cal.weights),
+        "thresholds": [round(float(t), 4) for t in cal.thresholds],
+        "long_weights": weights(cal.long_weights),
+        "long_thresholds": [round(float(t), 4) for t in cal.long_thresholds],
+    }
 
 
 # -- training ---------------------------------------------------------------------------------
@@ -497,16 +630,22 @@ def train(
     groups = group_near_duplicates(feats.texts)
     idx = np.arange(len(data.y))
 
-    say(f"choosing thresholds on grouped {threshold_folds}-fold out-of-fold scores")
-    oof_parts = out_of_fold(idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs)
-    weights = choose_category_weights(oof_parts, data.y, weights)
-    oof = combine(oof_parts, weights)
-    thresholds = np.array([best_threshold(oof[:, j], data.y[:, j]) for j in range(len(CATEGORIES))])
-    oof_metrics = metrics_from_predictions(data.y, oof >= thresholds)
+    say(f"choosing weights and thresholds on grouped {threshold_folds}-fold out-of-fold scores")
+    rng = np.random.default_rng(seed)
+    oof_parts, rows = out_of_fold(
+        idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs, rng=rng
+    )
+    cal = calibrate(oof_parts, feats.y[rows], feats.words(rows), weights)
+    passages = rows < len(idx)
+    oof_pred = cal.predict({c: p[passages] for c, p in oof_parts.items()}, feats.words(rows[passages]))
+    oof_metrics = metrics_from_predictions(feats.y[rows[passages]], oof_pred)
+    weights = cal.weights
 
     say("fitting the head on all data")
     parts = fit_parts(feats, idx, weights, seed, epochs)
-    thr_hash = file_sha256_bytes(json.dumps([round(float(t), 6) for t in thresholds]).encode())[:8]
+    thr_hash = file_sha256_bytes(
+        json.dumps([round(float(t), 6) for t in (*cal.thresholds, *cal.long_thresholds)]).encode()
+    )[:8]
     manifest: dict[str, Any] = {
         "head_version": head_version,
         "thresholds_version": f"{head_version}-t{thr_hash}",
@@ -515,6 +654,8 @@ def train(
         "encoder_path": encoder,
         "pooling": "mean over tokens, L2-normalised, per sentence",
         "weights": weights,
+        "long_words": LONG_WORDS,
+        "long_weights": cal.long_weights,
         "hyperparameters": {
             "embedding_C": EMBEDDING_C,
             "word_C": WORD_C,
@@ -527,6 +668,8 @@ def train(
             "finetune_layers": finetune_layers,
             "epochs": epochs,
             "threshold_folds": threshold_folds,
+            "concat_per_passage": CONCAT_PER_PASSAGE,
+            "concat_parts": list(CONCAT_PARTS),
             "seed": seed,
         },
         "data": {"path": Path(data.path).name, "sha256": data.sha256, "n": len(data.articles)},
@@ -536,7 +679,7 @@ def train(
         out,
         parts=parts,
         manifest=manifest,
-        thresholds=thresholds,
+        calibration=cal,
         threshold_folds=threshold_folds,
         encoder=encoder,
         say=say,
@@ -568,7 +711,7 @@ def _write_head(
     *,
     parts: _Parts,
     manifest: dict[str, Any],
-    thresholds: np.ndarray,
+    calibration: Calibration,
     threshold_folds: int,
     encoder: str,
     say: Callable[[str], None],
@@ -601,7 +744,16 @@ def _write_head(
             {
                 "thresholds_version": manifest["thresholds_version"],
                 "method": f"max F1 on grouped {threshold_folds}-fold out-of-fold scores",
-                "thresholds": {c: round(float(t), 6) for c, t in zip(CATEGORIES, thresholds, strict=True)},
+                "thresholds": {
+                    c: round(float(t), 6) for c, t in zip(CATEGORIES, calibration.thresholds, strict=True)
+                },
+                "long_words": LONG_WORDS,
+                "long_method": "max F1 on the same folds' synthetic long articles (and passages) "
+                f"of more than {LONG_WORDS} words",
+                "long_thresholds": {
+                    c: round(float(t), 6)
+                    for c, t in zip(CATEGORIES, calibration.long_thresholds, strict=True)
+                },
             },
             indent=2,
         )
@@ -624,22 +776,25 @@ def evaluate(
     data_path: str | Path,
     batch_size: int = 16,
     progress: Callable[[int], None] | None = None,
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Score a labelled file with a loaded classifier: (metrics, scores [n, 9], labels [n, 9]).
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
+    """Score a labelled file with a loaded classifier: (metrics, scores [n, 9], the thresholds
+    each was compared with [n, 9], labels [n, 9]).
 
     Uses the service's code path (sentence split, encoder, head, thresholds).
     """
     data = load_dataset(data_path)
     scores = np.zeros(data.y.shape)
+    thresholds = np.zeros(data.y.shape)
     for start in range(0, len(data.articles), batch_size):
         batch = data.articles[start : start + batch_size]
-        s, _, _ = classifier.score(batch)
+        s, t, _, _ = classifier.score(batch)
         scores[start : start + len(batch)] = s
+        thresholds[start : start + len(batch)] = t
         if progress:
             progress(len(batch))
-    pred = scores >= classifier.head.thresholds
+    pred = scores >= thresholds
     metrics = metrics_from_predictions(data.y, pred)
     metrics["data_sha256"] = data.sha256
     trained_on = classifier.head.manifest.get("data", {}).get("sha256")
     metrics["trained_on_this_file"] = trained_on == data.sha256
-    return metrics, scores, data.y
+    return metrics, scores, thresholds, data.y

@@ -1,0 +1,142 @@
+"""Long articles: synthetic concatenations for calibration, and the per-length calibration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas import CATEGORIES
+from streams.classifier.model import EmbeddingHead, Head, shipped_artifact
+from streams.classifier.train import (
+    CONCAT_PARTS,
+    LONG_WORDS,
+    Calibration,
+    Features,
+    calibrate,
+)
+
+K = len(CATEGORIES)
+
+
+def _features(n: int = 8, dim: int = 4) -> tuple[Features, np.ndarray]:
+    rng = np.random.default_rng(0)
+    y = np.zeros((n, K), dtype=int)
+    for i in range(n):
+        y[i, i % K] = 1
+    embeddings = [rng.normal(size=(1 + i % 3, dim)) for i in range(n)]
+    feats = Features(
+        texts=[f"passage {i} text" for i in range(n)],
+        y=y,
+        sentences=[[f"passage {i} sentence {j}" for j in range(len(e))] for i, e in enumerate(embeddings)],
+        pooled=np.array([EmbeddingHead.pool(e) for e in embeddings]),
+        embeddings=embeddings,
+    )
+    groups = np.array([0, 0, 1, 2, 3, 3, 4, 5])[:n]  # 0-1 and 4-5 are the same story
+    return feats, groups
+
+
+def test_concatenations_join_passages_of_different_stories() -> None:
+    feats, groups = _features()
+    originals = list(feats.texts)
+    new = feats.add_concatenations(groups, np.arange(8), 40, np.random.default_rng(1))
+    assert list(new) == list(range(8, 48))
+    assert feats.y.shape == (48, K)
+    assert feats.pooled is not None
+    assert feats.pooled.shape[0] == 48
+    sizes = set()
+    for i in new:
+        parts = [originals.index(t) for t in feats.texts[i].split("\n")]
+        sizes.add(len(parts))
+        assert CONCAT_PARTS[0] <= len(parts) <= CONCAT_PARTS[1]
+        assert len({groups[p] for p in parts}) == len(parts), "two passages of one story"
+        assert np.array_equal(feats.y[i], feats.y[parts].max(0))
+        assert feats.sentences is not None
+        assert feats.embeddings is not None
+        assert feats.sentences[i] == [s for p in parts for s in feats.sentences[p]]
+        pooled = EmbeddingHead.pool(np.concatenate([feats.embeddings[p] for p in parts]))
+        assert np.allclose(feats.pooled[i], pooled)
+    assert sizes == set(range(CONCAT_PARTS[0], CONCAT_PARTS[1] + 1))
+
+
+def test_concatenations_are_reproducible_and_stay_in_their_pool() -> None:
+    a, groups = _features()
+    b, _ = _features()
+    pool = np.array([2, 3, 4, 6])
+    a.add_concatenations(groups, pool, 10, np.random.default_rng(5))
+    b.add_concatenations(groups, pool, 10, np.random.default_rng(5))
+    assert a.texts == b.texts
+    used = {t for text in a.texts[8:] for t in text.split("\n")}
+    assert used <= {a.texts[p] for p in pool}
+
+
+def test_long_articles_use_their_own_weights_and_thresholds() -> None:
+    probs = {"word": np.full((2, K), 0.7), "cue": np.full((2, K), 0.1)}
+    cal = Calibration(
+        weights={"word": 1.0, "cue": 0.0},
+        thresholds=np.full(K, 0.5),
+        long_weights={"word": 1.0, "cue": 1.0},
+        long_thresholds=np.full(K, 0.5),
+    )
+    pred = cal.predict(probs, np.array([LONG_WORDS, LONG_WORDS + 1]))
+    assert pred[0].all()  # 0.7 >= 0.5 with the passage weights
+    assert not pred[1].any()  # (0.7 + 0.1) / 2 = 0.4 < 0.5 with the long weights
+
+
+def test_calibrate_chooses_thresholds_per_length() -> None:
+    # long articles score lower (a signal in one paragraph of several): one threshold cannot
+    # serve both lengths, two can.
+    y = np.tile(np.array([1, 0, 1, 0, 1, 0, 1, 0])[:, None], (1, K))
+    scores = np.array([0.8, 0.6, 0.7, 0.55, 0.5, 0.2, 0.45, 0.3])[:, None] * np.ones((1, K))
+    words = np.array([100, 100, 100, 100, 400, 400, 400, 400])
+    cal = calibrate({"word": scores}, y, words, {"word": 1.0})
+    assert np.all(cal.thresholds > 0.6)
+    assert np.all(cal.long_thresholds < 0.45)
+    assert np.array_equal(cal.predict({"word": scores}, words), y)
+    one = calibrate({"word": scores}, y, np.zeros(8, dtype=int), {"word": 1.0})
+    assert np.array_equal(one.thresholds, one.long_thresholds)  # no long article: the same
+    assert not np.array_equal(one.predict({"word": scores}, np.zeros(8, dtype=int)), y)
+
+
+def _artifact_without_long_calibration(tmp_path: Path) -> Path:
+    d = tmp_path / "artifact"
+    shutil.copytree(shipped_artifact(), d, ignore=shutil.ignore_patterns("*.onnx"))
+    manifest = json.loads((d / "manifest.json").read_text())
+    for key in ("long_words", "long_weights"):
+        manifest.pop(key, None)
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    return d
+
+
+def test_shipped_head_has_a_long_calibration() -> None:
+    head = Head.load(shipped_artifact())
+    assert head.long_words == LONG_WORDS
+    assert head.long_thresholds is not None
+    assert head.long_thresholds.shape == (K,)
+    texts = ["word " * LONG_WORDS, "word " * (LONG_WORDS + 1)]
+    assert head.is_long(texts).tolist() == [False, True]
+    t = head.thresholds_for(texts)
+    assert np.array_equal(t[0], head.thresholds)
+    assert np.array_equal(t[1], head.long_thresholds)
+
+
+def test_an_artifact_without_long_calibration_uses_one_for_all(tmp_path: Path) -> None:
+    head = Head.load(_artifact_without_long_calibration(tmp_path))
+    assert head.long_words is None
+    texts = ["word " * 1000]
+    assert not head.is_long(texts).any()
+    assert np.array_equal(head.thresholds_for(texts)[0], head.thresholds)
+
+
+@pytest.mark.parametrize("bad", [[1.0, 2.0], -1.0])
+def test_bad_long_weights_fail_when_the_artifact_loads(tmp_path: Path, bad: object) -> None:
+    d = tmp_path / "artifact"
+    shutil.copytree(shipped_artifact(), d, ignore=shutil.ignore_patterns("*.onnx"))
+    manifest = json.loads((d / "manifest.json").read_text())
+    manifest["long_weights"] = {**manifest["long_weights"], "word": bad}
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="weight of 'word'"):
+        Head.load(d)
