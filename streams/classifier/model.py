@@ -14,7 +14,9 @@ How an article is scored (see docs/MODEL_CARD.md for why):
    (:mod:`streams.classifier.cues`) — per category, word TF-IDF of only the sentences with
    that category's cue words, with a weight per category.
 4. A category is signalled when its score reaches its threshold (chosen on out-of-fold
-   predictions at training time, stored with the head).
+   predictions at training time, stored with the head). Articles whose kept text has more than
+   ``long_words`` words (250) use their own cue weights and thresholds, calibrated on long
+   articles (:func:`streams.classifier.train.calibrate`).
 5. Evidence (only for articles with a signal): the same models applied to each sentence alone
    score the sentences; the best sentence of a signalled category is its evidence, with any
    other sentence that passes the category's threshold on its own (at most three, in reading
@@ -191,6 +193,14 @@ class Head:
         long_words = manifest.get("long_words")
         long_weights = long_thresholds = None
         if long_words is not None:
+            if isinstance(long_words, bool) or not isinstance(long_words, int) or long_words < 1:
+                raise ValueError(f"{directory}: long_words must be a positive integer, got {long_words!r}")
+            if "long_weights" not in manifest or "long_thresholds" not in thresholds:
+                raise ValueError(
+                    f"{directory}: long_words is set but long_weights or long_thresholds is missing"
+                )
+            if thresholds.get("long_words", long_words) != long_words:
+                raise ValueError(f"{directory}: manifest.json and thresholds.json disagree on long_words")
             long_weights = _checked_weights(manifest["long_weights"], len(categories), directory)
             long_thresholds = np.array([thresholds["long_thresholds"][c] for c in categories])
         used = set(weights) | set(long_weights or {})
@@ -287,7 +297,9 @@ class Head:
         if self.sentence is not None:
             return _sigmoid(self.sentence.logits(sentence_embeddings))
         offsets = np.arange(len(sentences) + 1)
-        return self.article_scores(sentence_embeddings, offsets, sentences, sentences)
+        # the passage weights whatever a sentence's length: evidence is compared with the
+        # passage thresholds
+        return self.combine(self.component_probs(sentence_embeddings, offsets, sentences, sentences))
 
 
 class EscalationClassifier:

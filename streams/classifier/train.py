@@ -241,8 +241,16 @@ class Features:
         """Append ``n`` synthetic long articles and return their indices.
 
         Each joins CONCAT_PARTS passages of ``pool`` from different groups (stories), in random
-        order; its labels are the union of theirs. ``groups`` covers the original passages only.
+        order; its labels are the union of theirs. ``groups`` covers the original passages only:
+        the features grow, the passages keep their indices 0..n-1 (group the texts before any
+        concatenation is added). The parts' sentence embeddings are reused as they are (each
+        passage encoded alone; int8 activations are scaled per call, so an article encoded in
+        one call differs slightly: cosine >= 0.99).
         """
+        if len({int(groups[b]) for b in pool}) < 2:
+            raise ValueError("concatenations need passages of at least two stories")
+        if (self.pooled is None) != (self.embeddings is None):
+            raise ValueError("pooled features need the sentence embeddings to be concatenated")
         lo, hi = CONCAT_PARTS
         first = len(self.texts)
         new_y, new_pooled = [], []
@@ -438,19 +446,31 @@ def calibrate(
     y: np.ndarray,
     words: np.ndarray,
     weights: dict[str, Any],
+    *,
     choose_weights: bool = True,
+    synthetic: np.ndarray | None = None,
 ) -> Calibration:
     """Per length bucket, the cue weights (unless not ``choose_weights``) and then the F1-best
-    thresholds on out-of-fold scores (a bucket without articles takes the other's)."""
+    thresholds on out-of-fold scores.
+
+    The passage calibration is chosen on the real articles of at most LONG_WORDS words (rows
+    not ``synthetic``), the long one on every article over LONG_WORDS words, real or synthetic.
+    A bucket without articles takes the other's.
+    """
     found: list[tuple[dict[str, Any], np.ndarray]] = []
     long = words > LONG_WORDS
-    masks = [m if m.any() else np.ones_like(m) for m in (~long, long)]
+    short = ~long if synthetic is None else ~long & ~synthetic
+    masks = [m if m.any() else np.ones_like(m) for m in (short, long)]
     for mask in masks:
         part = {c: p[mask] for c, p in oof.items()}
         w = choose_category_weights(part, y[mask], weights) if choose_weights else dict(weights)
         o = combine(part, w)
         found.append((w, np.array([best_threshold(o[:, j], y[mask, j]) for j in range(y.shape[1])])))
     return Calibration(found[0][0], found[0][1], found[1][0], found[1][1])
+
+
+def _n_concatenations(passages: np.ndarray) -> int:
+    return round(CONCAT_PER_PASSAGE * len(passages))
 
 
 def out_of_fold(
@@ -473,9 +493,7 @@ def out_of_fold(
         parts = fit_parts(feats, tr, weights, seed, epochs)
         held = te
         if rng is not None:
-            held = np.concatenate(
-                [te, feats.add_concatenations(groups, te, round(CONCAT_PER_PASSAGE * len(te)), rng)]
-            )
+            held = np.concatenate([te, feats.add_concatenations(groups, te, _n_concatenations(te), rng)])
         for name, p in predict_parts(parts, feats, held).items():
             oof.setdefault(name, []).append(p)
         rows.append(held)
@@ -519,7 +537,7 @@ def cross_validate(
             tr, feats, groups, k=inner_folds, seed=seed + 1, weights=weights, epochs=epochs, rng=rng
         )
         parts = fit_parts(feats, tr, weights, seed, epochs)
-        long_te = feats.add_concatenations(groups, te, len(te), rng)
+        long_te = feats.add_concatenations(groups, te, _n_concatenations(te), rng)
         long_rows.append(long_te)
         test = predict_parts(parts, feats, np.concatenate([te, long_te]))
         words = feats.words(np.concatenate([te, long_te]))
@@ -531,7 +549,14 @@ def cross_validate(
                 cal = calibrate(part, feats.y[rows[passages]], none_long, base)
                 pred = cal.predict(test, np.zeros(len(words), dtype=int))
             else:
-                cal = calibrate(oof, feats.y[rows], feats.words(rows), base, choose_weights=v == "ensemble")
+                cal = calibrate(
+                    oof,
+                    feats.y[rows],
+                    feats.words(rows),
+                    base,
+                    choose_weights=v == "ensemble",
+                    synthetic=~passages,
+                )
                 pred = cal.predict(test, words)
             preds[v][te] = pred[: len(te)]
             long_preds[v].append(pred[len(te) :])
@@ -635,8 +660,8 @@ def train(
     oof_parts, rows = out_of_fold(
         idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs, rng=rng
     )
-    cal = calibrate(oof_parts, feats.y[rows], feats.words(rows), weights)
     passages = rows < len(idx)
+    cal = calibrate(oof_parts, feats.y[rows], feats.words(rows), weights, synthetic=~passages)
     oof_pred = cal.predict({c: p[passages] for c, p in oof_parts.items()}, feats.words(rows[passages]))
     oof_metrics = metrics_from_predictions(feats.y[rows[passages]], oof_pred)
     weights = cal.weights
@@ -644,7 +669,13 @@ def train(
     say("fitting the head on all data")
     parts = fit_parts(feats, idx, weights, seed, epochs)
     thr_hash = file_sha256_bytes(
-        json.dumps([round(float(t), 6) for t in (*cal.thresholds, *cal.long_thresholds)]).encode()
+        json.dumps(
+            [
+                [round(float(t), 6) for t in (*cal.thresholds, *cal.long_thresholds)],
+                LONG_WORDS,
+                _calibration_json(cal),
+            ]
+        ).encode()
     )[:8]
     manifest: dict[str, Any] = {
         "head_version": head_version,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from schemas import CATEGORIES
-from streams.classifier.model import EmbeddingHead, Head, shipped_artifact
+from streams.classifier.model import EmbeddingHead, Head, combine_weighted, shipped_artifact
 from streams.classifier.train import (
     CONCAT_PARTS,
     LONG_WORDS,
@@ -101,14 +101,21 @@ def test_calibrate_chooses_thresholds_per_length() -> None:
     assert not np.array_equal(one.predict({"word": scores}, np.zeros(8, dtype=int)), y)
 
 
-def _artifact_without_long_calibration(tmp_path: Path) -> Path:
+def _artifact(tmp_path: Path, manifest_changes: dict, drop: tuple[str, ...] = ()) -> Path:
     d = tmp_path / "artifact"
     shutil.copytree(shipped_artifact(), d, ignore=shutil.ignore_patterns("*.onnx"))
     manifest = json.loads((d / "manifest.json").read_text())
-    for key in ("long_words", "long_weights"):
+    manifest.update(manifest_changes)
+    for key in drop:
         manifest.pop(key, None)
     (d / "manifest.json").write_text(json.dumps(manifest))
     return d
+
+
+def _random_probs(head: Head, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    names = set(head.weights) | set(head.long_weights or {})
+    return {c: rng.random((n, K)) for c in names}
 
 
 def test_shipped_head_has_a_long_calibration() -> None:
@@ -123,20 +130,71 @@ def test_shipped_head_has_a_long_calibration() -> None:
     assert np.array_equal(t[1], head.long_thresholds)
 
 
-def test_an_artifact_without_long_calibration_uses_one_for_all(tmp_path: Path) -> None:
-    head = Head.load(_artifact_without_long_calibration(tmp_path))
+@pytest.mark.parametrize(
+    ("changes", "drop"), [({}, ("long_words", "long_weights")), ({"long_words": None}, ("long_weights",))]
+)
+def test_an_artifact_without_long_calibration_uses_one_for_all(
+    tmp_path: Path, changes: dict, drop: tuple[str, ...]
+) -> None:
+    head = Head.load(_artifact(tmp_path, changes, drop))
     assert head.long_words is None
     texts = ["word " * 1000]
     assert not head.is_long(texts).any()
     assert np.array_equal(head.thresholds_for(texts)[0], head.thresholds)
+    probs = _random_probs(head, 50)
+    every_row_long = np.ones(50, dtype=bool)
+    assert np.array_equal(head.combine(probs, every_row_long), combine_weighted(probs, head.weights))
+
+
+def test_the_served_head_decides_like_the_training_calibration() -> None:
+    # Head.combine + thresholds_for (serving) against Calibration.predict (training, CV)
+    head = Head.load(shipped_artifact())
+    assert head.long_weights is not None
+    assert head.long_thresholds is not None
+    n = 400
+    probs = _random_probs(head, n)
+    words = np.random.default_rng(1).integers(LONG_WORDS - 100, LONG_WORDS + 100, n)
+    long = words > LONG_WORDS
+    served = head.combine(probs, long) >= np.where(long[:, None], head.long_thresholds, head.thresholds)
+    cal = Calibration(
+        dict(head.weights),
+        head.thresholds,
+        dict(head.long_weights),
+        head.long_thresholds,
+    )
+    assert np.array_equal(served, cal.predict(probs, words).astype(bool))
+    assert served[long].sum()
+    assert served[~long].sum()
+    # the two calibrations really differ on these rows: the length routing matters
+    swapped = head.combine(probs, ~long) >= np.where(long[:, None], head.thresholds, head.long_thresholds)
+    assert not np.array_equal(served, swapped)
+
+
+@pytest.mark.parametrize(
+    ("changes", "drop", "message"),
+    [
+        ({"long_words": -5}, (), "positive integer"),
+        ({"long_words": True}, (), "positive integer"),
+        ({}, ("long_weights",), "long_weights or long_thresholds is missing"),
+        ({"long_words": 300}, (), "disagree on long_words"),
+    ],
+)
+def test_inconsistent_long_calibration_fails_when_the_artifact_loads(
+    tmp_path: Path, changes: dict, drop: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Head.load(_artifact(tmp_path, changes, drop))
+
+
+def test_concatenations_need_two_stories() -> None:
+    feats, groups = _features()
+    with pytest.raises(ValueError, match="two stories"):
+        feats.add_concatenations(groups, np.array([0, 1]), 3, np.random.default_rng(0))  # one story
 
 
 @pytest.mark.parametrize("bad", [[1.0, 2.0], -1.0])
 def test_bad_long_weights_fail_when_the_artifact_loads(tmp_path: Path, bad: object) -> None:
-    d = tmp_path / "artifact"
-    shutil.copytree(shipped_artifact(), d, ignore=shutil.ignore_patterns("*.onnx"))
-    manifest = json.loads((d / "manifest.json").read_text())
-    manifest["long_weights"] = {**manifest["long_weights"], "word": bad}
-    (d / "manifest.json").write_text(json.dumps(manifest))
+    manifest = json.loads((shipped_artifact() / "manifest.json").read_text())
+    d = _artifact(tmp_path, {"long_weights": {**manifest["long_weights"], "word": bad}})
     with pytest.raises(ValueError, match="weight of 'word'"):
         Head.load(d)
