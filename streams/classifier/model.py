@@ -225,19 +225,13 @@ class Head:
             return np.zeros(len(texts), dtype=bool)
         return np.array([len(t.split()) > self.long_words for t in texts], dtype=bool)
 
-    def thresholds_for(self, texts: Sequence[str]) -> np.ndarray:
-        """Per kept text, the thresholds [n, k] its scores are compared with."""
-        out = np.tile(self.thresholds, (len(texts), 1))
-        if self.long_thresholds is not None:
-            out[self.is_long(texts)] = self.long_thresholds
-        return out
+    def thresholds_for(self, long: np.ndarray) -> np.ndarray:
+        """The thresholds [n, k] of articles that are long or not (:meth:`is_long`)."""
+        return thresholds_by_length(long, self.thresholds, self.long_thresholds)
 
     def combine(self, probs: dict[str, np.ndarray], long: np.ndarray | None = None) -> np.ndarray:
         """The weighted mean of component probabilities; rows where ``long`` use the long weights."""
-        out = combine_weighted(probs, self.weights)
-        if long is not None and self.long_weights is not None and long.any():
-            out[long] = combine_weighted({c: p[long] for c, p in probs.items()}, self.long_weights)
-        return out
+        return combine_by_length(probs, long, self.weights, self.long_weights)
 
     def component_probs(
         self,
@@ -276,17 +270,6 @@ class Head:
         if self.cue is not None:
             out["cue"] = self.cue.predict_proba([sentences[offsets[i] : offsets[i + 1]] for i in range(n)])
         return out
-
-    def article_scores(
-        self,
-        sentence_embeddings: np.ndarray,
-        offsets: np.ndarray,
-        texts: Sequence[str],
-        sentences: Sequence[str],
-    ) -> np.ndarray:
-        """Scores [n_articles, k], each with its length's calibration."""
-        probs = self.component_probs(sentence_embeddings, offsets, texts, sentences)
-        return self.combine(probs, self.is_long(texts))
 
     def sentence_scores(self, sentence_embeddings: np.ndarray, sentences: Sequence[str]) -> np.ndarray:
         """A score per sentence [n_sentences, k], to rank sentences as evidence.
@@ -378,8 +361,9 @@ class EscalationClassifier:
         emb = encode_per_article(self.encoder, spans)
         offsets = np.cumsum([0] + [len(ss) for ss in spans])
         texts = [kept_text(a.title, a.body, ss) for a, ss in zip(articles, spans, strict=True)]
-        scores = self.head.article_scores(emb, offsets, texts, flat)
-        thresholds = self.head.thresholds_for(texts)
+        long = self.head.is_long(texts)  # each article with its length's calibration
+        scores = self.head.combine(self.head.component_probs(emb, offsets, texts, flat), long)
+        thresholds = self.head.thresholds_for(long)
         k = len(self.head.categories)
         per_article = [np.zeros((0, k)) for _ in articles]
         signalled = [i for i in range(len(articles)) if np.any(scores[i] >= thresholds[i]) and spans[i]]
@@ -482,6 +466,29 @@ def combine_weighted(probs: dict[str, np.ndarray], weights: dict[str, Any]) -> n
         raise ValueError(f"a category has no component weight: {weights}")
     result: np.ndarray = out / total
     return result
+
+
+def combine_by_length(
+    probs: dict[str, np.ndarray],
+    long: np.ndarray | None,
+    weights: dict[str, Any],
+    long_weights: dict[str, Any] | None,
+) -> np.ndarray:
+    """:func:`combine_weighted` with ``weights``, and ``long_weights`` on the rows where ``long``."""
+    out = combine_weighted(probs, weights)
+    if long is not None and long_weights is not None and long.any():
+        out[long] = combine_weighted({c: p[long] for c, p in probs.items()}, long_weights)
+    return out
+
+
+def thresholds_by_length(
+    long: np.ndarray, thresholds: np.ndarray, long_thresholds: np.ndarray | None
+) -> np.ndarray:
+    """Per row, ``long_thresholds`` where ``long``, else ``thresholds``: [n, k]."""
+    out = np.tile(thresholds, (len(long), 1))
+    if long_thresholds is not None:
+        out[long] = long_thresholds
+    return out
 
 
 def load_classifier(settings: Any = None) -> EscalationClassifier:

@@ -31,11 +31,13 @@ from streams.classifier.lexical import LexicalModel
 from streams.classifier.model import (
     DEFAULT_HEAD_VERSION,
     EmbeddingHead,
+    combine_by_length,
     combine_weighted,
     encode_per_article,
     file_sha256,
     kept_spans,
     kept_text,
+    thresholds_by_length,
 )
 
 __all__ = [
@@ -428,17 +430,11 @@ class Calibration:
     long_thresholds: np.ndarray
 
     def predict(self, probs: dict[str, np.ndarray], words: np.ndarray) -> np.ndarray:
-        """Signals [n, k] (0/1) of articles with component probabilities ``probs``."""
-        n, k = next(iter(probs.values())).shape
-        pred = np.zeros((n, k), dtype=int)
+        """Signals [n, k] (0/1) of articles with component probabilities ``probs``, routed by
+        length as the service's head routes them."""
         long = words > LONG_WORDS
-        for mask, w, thr in (
-            (~long, self.weights, self.thresholds),
-            (long, self.long_weights, self.long_thresholds),
-        ):
-            if mask.any():
-                pred[mask] = combine({c: p[mask] for c, p in probs.items()}, w) >= thr
-        return pred
+        scores = combine_by_length(probs, long, self.weights, self.long_weights)
+        return (scores >= thresholds_by_length(long, self.thresholds, self.long_thresholds)).astype(int)
 
 
 def calibrate(

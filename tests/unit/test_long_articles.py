@@ -125,7 +125,7 @@ def test_shipped_head_has_a_long_calibration() -> None:
     assert head.long_thresholds.shape == (K,)
     texts = ["word " * LONG_WORDS, "word " * (LONG_WORDS + 1)]
     assert head.is_long(texts).tolist() == [False, True]
-    t = head.thresholds_for(texts)
+    t = head.thresholds_for(head.is_long(texts))
     assert np.array_equal(t[0], head.thresholds)
     assert np.array_equal(t[1], head.long_thresholds)
 
@@ -140,14 +140,15 @@ def test_an_artifact_without_long_calibration_uses_one_for_all(
     assert head.long_words is None
     texts = ["word " * 1000]
     assert not head.is_long(texts).any()
-    assert np.array_equal(head.thresholds_for(texts)[0], head.thresholds)
+    assert np.array_equal(head.thresholds_for(head.is_long(texts))[0], head.thresholds)
     probs = _random_probs(head, 50)
     every_row_long = np.ones(50, dtype=bool)
     assert np.array_equal(head.combine(probs, every_row_long), combine_weighted(probs, head.weights))
 
 
 def test_the_served_head_decides_like_the_training_calibration() -> None:
-    # Head.combine + thresholds_for (serving) against Calibration.predict (training, CV)
+    # Head.combine + thresholds_for (serving) against Calibration.predict (training, CV), and
+    # against the routing written out by hand
     head = Head.load(shipped_artifact())
     assert head.long_weights is not None
     assert head.long_thresholds is not None
@@ -155,7 +156,13 @@ def test_the_served_head_decides_like_the_training_calibration() -> None:
     probs = _random_probs(head, n)
     words = np.random.default_rng(1).integers(LONG_WORDS - 100, LONG_WORDS + 100, n)
     long = words > LONG_WORDS
-    served = head.combine(probs, long) >= np.where(long[:, None], head.long_thresholds, head.thresholds)
+    served = head.combine(probs, long) >= head.thresholds_for(long)
+    by_hand = np.where(
+        long[:, None],
+        combine_weighted(probs, head.long_weights) >= head.long_thresholds,
+        combine_weighted(probs, head.weights) >= head.thresholds,
+    )
+    assert np.array_equal(served, by_hand)
     cal = Calibration(
         dict(head.weights),
         head.thresholds,
