@@ -39,15 +39,23 @@ Which actors are reported, in order
 1. **Evidence**: actors mentioned in the evidence spans of the signals, escalation signals
    before ``de_escalation``, then in the order the signals are given (highest score first),
    each span's mentions in text order. The escalation involves these.
-2. **Title and lead**: actors mentioned in the title, then in the first sentence of the body.
-3. **Recurring**: actors mentioned in at least :data:`MIN_SENTENCES` (2) distinct sentences of
+2. **Next to evidence that names nobody**: for an evidence sentence of the body without any
+   actor, the actors of the sentence just before it and just after it ("Artillery shelled the
+   town overnight. Russian forces fired rockets at it.": the evidence names no country, its
+   neighbour does). Evidence that names actors does not widen to its neighbours ("Analysts in
+   Japan watched closely" next to it is not a party).
+3. **Title and lead**: actors mentioned in the title, then in the first sentence of the body.
+4. **Recurring**: actors mentioned in at least :data:`MIN_SENTENCES` (2) distinct sentences of
    the article, most sentences first, ties by first mention.
+5. **Anyone**: only when steps 1–4 found nobody, every actor the article mentions, by first
+   mention — an alert that names no one is less use than one whose actors are each mentioned
+   once.
 
 Each actor appears once, at its most relevant place; the list is cut at :data:`MAX_ACTORS` (8).
-With no signals, step 1 is empty and the same rule gives the actors of the title, the lead and
-the recurring ones, so a ``ClassifiedArticle`` that is not an escalation still says whom the
-story is about. An actor mentioned only once, outside the evidence, title and lead, is not
-reported.
+With no signals, steps 1 and 2 are empty and the same rule gives the actors of the title, the
+lead and the recurring ones, so a ``ClassifiedArticle`` that is not an escalation still says
+whom the story is about. An actor mentioned only once, away from the evidence, title and lead,
+is reported only by step 5.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ from typing import Any, Final, cast
 
 import yaml
 
-from schemas.events import ESCALATION_CATEGORIES, Article, Signal
+from schemas.events import ESCALATION_CATEGORIES, Article, Evidence, Signal
 from streams.classifier.sentences import Span, split_sentences
 
 __all__ = ["MAX_ACTORS", "MIN_SENTENCES", "Mention", "extract_actors", "find_mentions", "organisations"]
@@ -289,6 +297,19 @@ def find_mentions(text: str, field: str = "body") -> list[Mention]:
     return _gazetteer().find(text, field)
 
 
+def _neighbours(
+    evidence: Sequence[Evidence], body_sentences: Sequence[Span], starts: Sequence[int]
+) -> list[Span]:
+    """The body sentences just before and just after each body evidence span, in that order."""
+    out: list[Span] = []
+    for ev in evidence:
+        if ev.field != "body":
+            continue
+        i = bisect.bisect_right(starts, ev.start) - 1
+        out += [body_sentences[j] for j in (i - 1, i + 1) if 0 <= j < len(body_sentences)]
+    return out
+
+
 def extract_actors(
     article: Article,
     signals: Sequence[Signal],
@@ -309,28 +330,43 @@ def extract_actors(
 
     ordered: dict[str, None] = {}  # insertion-ordered set
 
-    # 1. Evidence of the signals: escalation categories first, then in the order given.
-    for signal in sorted(signals, key=lambda s: s.category not in ESCALATION_CATEGORIES):
-        for ev in signal.evidence:
-            for m in mentions[ev.field]:
-                if m.start < ev.end and m.end > ev.start:
-                    ordered.setdefault(m.label)
-
-    # 2. Title, then the lead sentence of the body.
-    for m in mentions["title"]:
-        ordered.setdefault(m.label)
     if sentences is None:
         body_sentences = split_sentences(article.body, "body")
     else:
         body_sentences = sorted((s for s in sentences if s.field == "body"), key=lambda s: s.start)
     starts = [s.start for s in body_sentences]
+
+    def labels_in(field: str, start: int, end: int) -> bool:
+        """Add the actors mentioned in ``field[start:end]``; whether there was any."""
+        found = False
+        for m in mentions[field]:
+            if m.start < end and m.end > start:
+                ordered.setdefault(m.label)
+                found = True
+        return found
+
+    # 1. Evidence of the signals: escalation categories first, then in the order given.
+    evidence = [
+        ev
+        for signal in sorted(signals, key=lambda s: s.category not in ESCALATION_CATEGORIES)
+        for ev in signal.evidence
+    ]
+    silent = [ev for ev in evidence if not labels_in(ev.field, ev.start, ev.end)]
+
+    # 2. The body sentences next to each evidence sentence that names nobody.
+    for neighbour in _neighbours(silent, body_sentences, starts):
+        labels_in("body", neighbour.start, neighbour.end)
+
+    # 3. Title, then the lead sentence of the body.
+    for m in mentions["title"]:
+        ordered.setdefault(m.label)
     if body_sentences:
         lead_end = body_sentences[0].end
         for m in mentions["body"]:
             if m.start < lead_end:
                 ordered.setdefault(m.label)
 
-    # 3. Actors in at least MIN_SENTENCES distinct sentences (the title counts as one).
+    # 4. Actors in at least MIN_SENTENCES distinct sentences (the title counts as one).
     seen_in: dict[str, set[tuple[str, int]]] = {}
     first_seen: dict[str, int] = {}
     for order, m in enumerate(mentions["title"] + mentions["body"]):
@@ -340,5 +376,10 @@ def extract_actors(
     recurring = [label for label, seen in seen_in.items() if len(seen) >= MIN_SENTENCES]
     for label in sorted(recurring, key=lambda lb: (-len(seen_in[lb]), first_seen[lb])):
         ordered.setdefault(label)
+
+    # 5. Nobody yet: everyone mentioned, by first mention.
+    if not ordered:
+        for label in sorted(first_seen, key=first_seen.__getitem__):
+            ordered.setdefault(label)
 
     return list(ordered)[: max(0, limit)]

@@ -89,6 +89,9 @@ def test_country_names(text: str, expected: str) -> None:
         ("Pakistani officials denied it.", "PK"),
         ("The Saudi foreign minister flew in.", "SA"),
         ("Congolese troops regrouped.", "CD"),
+        ("A Philippine supply boat was rammed.", "PH"),
+        ("Sri Lankan police fired tear gas.", "LK"),
+        ("Azeri artillery opened fire.", "AZ"),
     ],
 )
 def test_demonyms(text: str, expected: str) -> None:
@@ -157,6 +160,10 @@ def test_metonyms(text: str, expected: str) -> None:
         ("The Houthis attacked a tanker.", "Houthis"),
         ("The African Union suspended the country.", "African Union"),
         ("The AU suspended the country.", "African Union"),
+        ("G7 finance ministers agreed a price cap.", "G7"),
+        ("OPEC members cut output.", "OPEC"),
+        ("The WHO declared an emergency.", "WHO"),
+        ("The Gulf Cooperation Council met on Sunday.", "GCC"),
     ],
 )
 def test_organisations(text: str, expected: str) -> None:
@@ -202,6 +209,10 @@ def test_short_codes_ignored_in_all_capital_text() -> None:
         "Prices were quoted in US$ per barrel.",
         "She moved to New Jersey last year.",
         "The director Sofia Coppola spoke.",
+        "Coastguard vessels patrolled the South China Sea.",
+        "Rigs in the Gulf of Mexico shut down before the storm.",
+        "The Guinea Pig Cafe reopened on Monday.",
+        "Snow fell across New England.",
     ],
 )
 def test_ambiguous_forms_give_no_actor(text: str) -> None:
@@ -269,6 +280,30 @@ def test_evidence_actors_come_first() -> None:
     # evidence (RU, UA), then the lead sentence (VE), then recurring (CN: 2 sentences).
     # Japan is mentioned once outside the evidence, title and lead: not reported.
     assert extract_actors(art, [sig]) == ["RU", "UA", "VE", "CN"]
+
+
+def test_silent_evidence_takes_the_actors_of_its_neighbours() -> None:
+    body = (
+        "Crowds gathered in the square. "
+        "Artillery shelled the town overnight, killing five people. "
+        "Russian forces fired rockets at the station, officials said. "
+        "Later, a Ukrainian spokesman said drones were shot down."
+    )
+    art = article(body)
+    sig = signal("use_of_force", evidence(art, "Artillery shelled the town overnight, killing five people."))
+    # the evidence names nobody: the sentence after it names RU, the one before nobody; UA is
+    # mentioned once, two sentences away, and RU was found, so step 5 does not add it
+    assert extract_actors(art, [sig]) == ["RU"]
+
+
+def test_everyone_mentioned_when_no_rule_finds_an_actor() -> None:
+    body = "Nothing was said at first. Then Peru spoke. Much later Chile answered."
+    # no actor in the title or lead, none recurring, no evidence: each mentioned once
+    assert actors_of(body) == ["PE", "CL"]
+    art = article(body)
+    sig = signal("diplomatic_rupture", evidence(art, "Nothing was said at first."))
+    # the silent evidence's neighbour names Peru; Chile is not needed then
+    assert extract_actors(art, [sig]) == ["PE"]
 
 
 def test_without_signals_title_lead_and_recurring() -> None:
