@@ -77,19 +77,22 @@ def train_command(
     """
     from streams.classifier import train as t
 
-    metrics = t.train(
-        data,
-        out,
-        seed=seed,
-        folds=folds,
-        inner_folds=inner_folds or t.INNER_FOLDS,
-        encoder=encoder,
-        backend=backend,
-        cross_validation=not no_cv,
-        finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
-        epochs=epochs or t.EPOCHS,
-        progress=lambda msg: click.echo(msg, err=True),
-    )
+    try:
+        metrics = t.train(
+            data,
+            out,
+            seed=seed,
+            folds=folds,
+            inner_folds=inner_folds or t.INNER_FOLDS,
+            encoder=encoder,
+            backend=backend,
+            cross_validation=not no_cv,
+            finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
+            epochs=epochs or t.EPOCHS,
+            progress=lambda msg: click.echo(msg, err=True),
+        )
+    except t.DatasetError as e:
+        raise click.ClickException(str(e)) from None
     if "nested_cv" in metrics:
         cv = metrics["nested_cv"]
         click.echo(format_metrics(cv, title=f"nested grouped {folds}-fold CV, passages"))
@@ -121,13 +124,21 @@ def eval_command(
     from tqdm import tqdm
 
     from streams.classifier.model import load_classifier
-    from streams.classifier.train import evaluate
+    from streams.classifier.train import DatasetError, evaluate, load_dataset
 
+    for out in (plot, json_out):  # fail before the scoring, not after it
+        if out and not Path(out).resolve().parent.is_dir():
+            raise click.ClickException(f"cannot write {out}: {Path(out).parent} is not a directory")
+    try:
+        dataset = load_dataset(data)
+    except DatasetError as e:
+        raise click.ClickException(str(e)) from None
     classifier = load_classifier(_classifier_settings(artifact, backend))
-    with open(data, encoding="utf-8") as f:
-        n = sum(1 for line in f if line.strip())
-    with tqdm(total=n, unit=" articles", file=sys.stderr) as bar:
-        metrics, scores, thresholds, y = evaluate(classifier, data, progress=bar.update)
+    bar = tqdm(
+        total=len(dataset.articles), unit=" articles", file=sys.stderr, disable=not sys.stderr.isatty()
+    )
+    with bar:
+        metrics, scores, thresholds, y = evaluate(classifier, dataset, progress=bar.update)
     if metrics["trained_on_this_file"]:
         click.echo(
             "note: the model was trained on this file; these are training-set figures, not CV.", err=True
@@ -149,7 +160,15 @@ def format_metrics(metrics: dict[str, Any], title: str = "") -> str:
     e = metrics["escalation"]
     name = "escalation (any of 8)"
     lines.append(f"{name:22s} {e['precision']:9.3f} {e['recall']:7.3f} {e['f1']:6.3f} {e['support']:8d}")
-    lines.append(f"macro-F1 over the 9 categories: {metrics['macro_f1']:.3f}  (n={metrics['n']})")
+    averaged = metrics.get("macro_categories", CATEGORIES)
+    if len(averaged) == len(CATEGORIES):
+        lines.append(f"macro-F1 over the 9 categories: {metrics['macro_f1']:.3f}  (n={metrics['n']})")
+    else:
+        left_out = ", ".join(c for c in CATEGORIES if c not in averaged)
+        lines.append(
+            f"macro-F1 over the {len(averaged)} categories with examples or signals: "
+            f"{metrics['macro_f1']:.3f}  (n={metrics['n']}; no examples and no signals: {left_out})"
+        )
     return "\n".join(lines)
 
 

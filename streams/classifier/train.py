@@ -42,6 +42,7 @@ from streams.classifier.model import (
 
 __all__ = [
     "Dataset",
+    "DatasetError",
     "best_threshold",
     "cross_validate",
     "evaluate",
@@ -102,22 +103,76 @@ class Dataset:
         return out
 
 
+class DatasetError(ValueError):
+    """A labelled file that cannot be used; the message lists each bad line as ``FILE:N: reason``."""
+
+
+#: Bad lines listed in a :class:`DatasetError` message (the rest are counted).
+MAX_REPORTED_ERRORS = 20
+
+
+def _labelled_row(raw: bytes, n: int) -> tuple[Article, list[int]]:
+    """One line of a labelled file, or ValueError with the reason."""
+    from pydantic import ValidationError
+
+    try:
+        row = json.loads(raw.rstrip(b"\r\n").decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 ({e.reason} at byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
+    if not isinstance(row, dict):
+        raise ValueError(f"expected a JSON object, got {type(row).__name__}")
+    if not isinstance(row.get("body"), str):
+        raise ValueError("'body' is missing or not a string")
+    title = row.get("title") or ""
+    if not isinstance(title, str):
+        raise ValueError("'title' is not a string")
+    labels = row.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(c, str) for c in labels):
+        raise ValueError("'labels' must be a list of category names")
+    unknown = set(labels) - set(CATEGORIES)
+    if unknown:
+        raise ValueError(f"unknown labels {sorted(unknown)}")
+    try:
+        article = Article(id=str(row.get("id") or f"line-{n}"), title=title, body=row["body"])
+    except ValidationError as e:
+        reasons = "; ".join(
+            f"{'.'.join(map(str, err['loc'])) or 'article'}: {err['msg']}" for err in e.errors()
+        )
+        raise ValueError(f"invalid article ({reasons})") from None
+    return article, [int(c in labels) for c in CATEGORIES]
+
+
 def load_dataset(path: str | Path) -> Dataset:
-    """Read a JSON Lines file of ``{id, title, body, labels}`` (extra fields are ignored)."""
+    """Read a JSON Lines file of ``{id, title, body, labels}`` (extra fields are ignored).
+
+    Every line is checked first; blank lines are skipped. Any bad line (or a file without
+    articles) raises :class:`DatasetError` naming each one, so a model is never trained or
+    evaluated on part of a file without the user knowing.
+    """
     articles: list[Article] = []
     labels: list[list[int]] = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
+    errors: list[str] = []
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
-            row = json.loads(line)
-            unknown = set(row.get("labels", [])) - set(CATEGORIES)
-            if unknown:
-                raise ValueError(f"{path}:{n}: unknown labels {sorted(unknown)}")
-            articles.append(
-                Article(id=str(row.get("id") or f"line-{n}"), title=row.get("title") or "", body=row["body"])
-            )
-            labels.append([int(c in row.get("labels", [])) for c in CATEGORIES])
+            try:
+                article, row_labels = _labelled_row(raw, n)
+            except ValueError as e:
+                errors.append(f"{path}:{n}: {e}")
+                continue
+            articles.append(article)
+            labels.append(row_labels)
+    if errors:
+        shown = errors[:MAX_REPORTED_ERRORS]
+        more = len(errors) - len(shown)
+        tail = [f"... and {more} more bad lines"] if more else []
+        head = f"{len(errors)} bad line{'s' if len(errors) > 1 else ''} in {path}:"
+        raise DatasetError("\n".join([head, *shown, *tail]))
+    if not articles:
+        raise DatasetError(f"{path}: no labelled articles")
     return Dataset(
         articles, np.array(labels, dtype=int).reshape(-1, len(CATEGORIES)), file_sha256(path), str(path)
     )
@@ -207,15 +262,23 @@ def _prf(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
 
 
 def metrics_from_predictions(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Per-category and escalation P/R/F1, and macro-F1.
+
+    A category with neither examples nor signals in ``y`` / ``pred`` has no F1 (0/0); it is left
+    out of the macro average, and ``macro_categories`` names the categories averaged. A
+    category with signals but no examples counts, with F1 0.
+    """
     y = y.astype(int)
     pred = pred.astype(int)
     per = {c: _prf(y[:, j], pred[:, j]) for j, c in enumerate(CATEGORIES)}
     n_esc = len(ESCALATION_CATEGORIES)
     escalation = _prf(y[:, :n_esc].any(1).astype(int), pred[:, :n_esc].any(1).astype(int))
+    defined = [c for j, c in enumerate(CATEGORIES) if y[:, j].any() or pred[:, j].any()]
     return {
         "categories": per,
         "escalation": escalation,
-        "macro_f1": float(np.mean([per[c]["f1"] for c in CATEGORIES])),
+        "macro_f1": float(np.mean([per[c]["f1"] for c in defined])) if defined else 0.0,
+        "macro_categories": defined,
         "n": len(y),
     }
 
@@ -633,9 +696,9 @@ def train(
     say = progress or (lambda msg: log.info("%s", msg))
     t0 = time.monotonic()
     np.random.seed(seed)
+    data = load_dataset(data_path)  # DatasetError before anything is written
     out = Path(out_dir) if out_dir else Path(__file__).resolve().parent / "artifacts" / head_version
     out.mkdir(parents=True, exist_ok=True)
-    data = load_dataset(data_path)
     say(f"{len(data.articles)} labelled articles, sha256 {data.sha256[:12]}")
     weights = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
 
@@ -800,16 +863,17 @@ def file_sha256_bytes(data: bytes) -> str:
 
 def evaluate(
     classifier: Any,
-    data_path: str | Path,
+    data_path: str | Path | Dataset,
     batch_size: int = 16,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
     """Score a labelled file with a loaded classifier: (metrics, scores [n, 9], the thresholds
     each was compared with [n, 9], labels [n, 9]).
 
-    Uses the service's code path (sentence split, encoder, head, thresholds).
+    Uses the service's code path (sentence split, encoder, head, thresholds). ``data_path`` may
+    be a :class:`Dataset` already loaded.
     """
-    data = load_dataset(data_path)
+    data = data_path if isinstance(data_path, Dataset) else load_dataset(data_path)
     scores = np.zeros(data.y.shape)
     thresholds = np.zeros(data.y.shape)
     for start in range(0, len(data.articles), batch_size):
