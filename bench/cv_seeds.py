@@ -6,7 +6,7 @@ Runs the same nested grouped 5-fold CV as ``flashpoint train`` (``train.cross_va
 shipped recipe and hyper-parameters) once per fold seed, on sentence embeddings computed once,
 and prints a Markdown table: macro-F1, escalation F1 and the weakest categories on the
 passages, and macro / escalation F1 on the synthetic long articles. No artifact is written.
-About 75 s per seed on two cores.
+About 70 s per seed on two cores.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ compiled into one trie-shaped regular expression, so an article is scanned in a 
   ("Chinese" -> CN, "Congolese" -> CD);
 * the project's own additions in ``data/actors.yaml``: metonyms ("Washington", "the Kremlin",
   "Downing Street", "Zhongnanhai", "the Élysée"), short forms ("U.S.", "UK", "UAE"), missing
-  demonyms, and organisations (NATO, UN, EU, IAEA, OPCW, African Union, ASEAN, ECOWAS, Hamas,
-  Hezbollah, Houthis, Taliban, ISIS, al-Qaeda). A form in that file overrides the packages.
+  demonyms, and organisations (NATO, UN, EU, IAEA, OPCW, African Union, ASEAN, ECOWAS, G7, G20,
+  OPEC, OSCE, WHO, IMF, Arab League, GCC, Hamas, Hezbollah, Houthis, Taliban, ISIS, al-Qaeda).
+  A form in that file overrides the packages.
 
 Matching is case-sensitive on whole words ("US" is the United States, "us" is not; "a turkey
 dinner" names no country), longest form first ("Papua New Guinea" is not "Guinea"), with
@@ -78,7 +79,7 @@ __all__ = ["MAX_ACTORS", "MIN_SENTENCES", "Mention", "extract_actors", "find_men
 
 #: Most actors reported for one article.
 MAX_ACTORS: Final = 8
-#: A recurring actor (step 3) is mentioned in at least this many distinct sentences.
+#: A recurring actor (step 4) is mentioned in at least this many distinct sentences.
 MIN_SENTENCES: Final = 2
 
 _DATA_FILE: Final = "actors.yaml"
@@ -300,13 +301,18 @@ def find_mentions(text: str, field: str = "body") -> list[Mention]:
 def _neighbours(
     evidence: Sequence[Evidence], body_sentences: Sequence[Span], starts: Sequence[int]
 ) -> list[Span]:
-    """The body sentences just before and just after each body evidence span, in that order."""
+    """The body sentence just before and the one just after each body evidence span (which may
+    cover several sentences), in that order."""
     out: list[Span] = []
     for ev in evidence:
         if ev.field != "body":
             continue
-        i = bisect.bisect_right(starts, ev.start) - 1
-        out += [body_sentences[j] for j in (i - 1, i + 1) if 0 <= j < len(body_sentences)]
+        first = bisect.bisect_right(starts, ev.start) - 1  # the sentence the evidence starts in
+        after = bisect.bisect_left(starts, ev.end)  # the first sentence that starts after it
+        if first >= 1:
+            out.append(body_sentences[first - 1])
+        if after < len(body_sentences):
+            out.append(body_sentences[after])
     return out
 
 

@@ -161,7 +161,9 @@ def format_metrics(metrics: dict[str, Any], title: str = "") -> str:
     name = "escalation (any of 8)"
     lines.append(f"{name:22s} {e['precision']:9.3f} {e['recall']:7.3f} {e['f1']:6.3f} {e['support']:8d}")
     averaged = metrics.get("macro_categories", CATEGORIES)
-    if len(averaged) == len(CATEGORIES):
+    if not averaged:
+        lines.append(f"macro-F1: n/a (no category has examples or signals; n={metrics['n']})")
+    elif len(averaged) == len(CATEGORIES):
         lines.append(f"macro-F1 over the 9 categories: {metrics['macro_f1']:.3f}  (n={metrics['n']})")
     else:
         left_out = ", ".join(c for c in CATEGORIES if c not in averaged)

@@ -111,23 +111,25 @@ class DatasetError(ValueError):
 MAX_REPORTED_ERRORS = 20
 
 
-def _labelled_row(raw: bytes, n: int) -> tuple[Article, list[int]]:
+def _labelled_row(text: str, n: int) -> tuple[Article, list[int]]:
     """One line of a labelled file, or ValueError with the reason."""
     from pydantic import ValidationError
 
     try:
-        row = json.loads(raw.rstrip(b"\r\n").decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise ValueError(f"not UTF-8 ({e.reason} at byte {e.start})") from None
+        row = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(row, dict):
         raise ValueError(f"expected a JSON object, got {type(row).__name__}")
     if not isinstance(row.get("body"), str):
         raise ValueError("'body' is missing or not a string")
-    title = row.get("title") or ""
+    title = row.get("title")
+    if title is None:
+        title = ""
     if not isinstance(title, str):
         raise ValueError("'title' is not a string")
+    raw_id = row.get("id")
+    article_id = f"line-{n}" if raw_id is None or raw_id == "" else str(raw_id)
     labels = row.get("labels", [])
     if not isinstance(labels, list) or not all(isinstance(c, str) for c in labels):
         raise ValueError("'labels' must be a list of category names")
@@ -135,7 +137,7 @@ def _labelled_row(raw: bytes, n: int) -> tuple[Article, list[int]]:
     if unknown:
         raise ValueError(f"unknown labels {sorted(unknown)}")
     try:
-        article = Article(id=str(row.get("id") or f"line-{n}"), title=title, body=row["body"])
+        article = Article(id=article_id, title=title, body=row["body"])
     except ValidationError as e:
         reasons = "; ".join(
             f"{'.'.join(map(str, err['loc'])) or 'article'}: {err['msg']}" for err in e.errors()
@@ -156,10 +158,16 @@ def load_dataset(path: str | Path) -> Dataset:
     errors: list[str] = []
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
-            if not raw.strip():
+            try:
+                # a BOM (Windows tools write one) is not part of the first line's JSON
+                text = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                errors.append(f"{path}:{n}: not UTF-8 ({e.reason} at byte {e.start})")
+                continue
+            if not text.strip():
                 continue
             try:
-                article, row_labels = _labelled_row(raw, n)
+                article, row_labels = _labelled_row(text, n)
             except ValueError as e:
                 errors.append(f"{path}:{n}: {e}")
                 continue
@@ -265,8 +273,8 @@ def metrics_from_predictions(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     """Per-category and escalation P/R/F1, and macro-F1.
 
     A category with neither examples nor signals in ``y`` / ``pred`` has no F1 (0/0); it is left
-    out of the macro average, and ``macro_categories`` names the categories averaged. A
-    category with signals but no examples counts, with F1 0.
+    out of the macro average, and ``macro_categories`` names the categories averaged (with
+    none, ``macro_f1`` is None). A category with signals but no examples counts, with F1 0.
     """
     y = y.astype(int)
     pred = pred.astype(int)
@@ -277,7 +285,7 @@ def metrics_from_predictions(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return {
         "categories": per,
         "escalation": escalation,
-        "macro_f1": float(np.mean([per[c]["f1"] for c in defined])) if defined else 0.0,
+        "macro_f1": float(np.mean([per[c]["f1"] for c in defined])) if defined else None,
         "macro_categories": defined,
         "n": len(y),
     }
@@ -863,17 +871,18 @@ def file_sha256_bytes(data: bytes) -> str:
 
 def evaluate(
     classifier: Any,
-    data_path: str | Path | Dataset,
+    data: str | Path | Dataset,
     batch_size: int = 16,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
     """Score a labelled file with a loaded classifier: (metrics, scores [n, 9], the thresholds
     each was compared with [n, 9], labels [n, 9]).
 
-    Uses the service's code path (sentence split, encoder, head, thresholds). ``data_path`` may
-    be a :class:`Dataset` already loaded.
+    Uses the service's code path (sentence split, encoder, head, thresholds). ``data`` is a
+    labelled file's path or a :class:`Dataset` already loaded.
     """
-    data = data_path if isinstance(data_path, Dataset) else load_dataset(data_path)
+    if not isinstance(data, Dataset):
+        data = load_dataset(data)
     scores = np.zeros(data.y.shape)
     thresholds = np.zeros(data.y.shape)
     for start in range(0, len(data.articles), batch_size):

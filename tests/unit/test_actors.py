@@ -296,6 +296,29 @@ def test_silent_evidence_takes_the_actors_of_its_neighbours() -> None:
     assert extract_actors(art, [sig]) == ["RU"]
 
 
+def test_silent_evidence_takes_the_sentence_before_it_too() -> None:
+    body = (
+        "Residents were asleep. Russian forces fired rockets at the city on Tuesday. "
+        "The strikes killed five people. Residents fled to shelters. "
+        "Later, analysts in Peru were surprised."
+    )
+    art = article(body)
+    sig = signal("use_of_force", evidence(art, "The strikes killed five people."))
+    # RU from the sentence before the evidence; PE, once and not next to it, is not needed
+    assert extract_actors(art, [sig]) == ["RU"]
+
+
+def test_evidence_over_several_sentences_takes_the_sentences_around_all_of_them() -> None:
+    body = (
+        "Officials in Chile commented. Artillery shelled the town. Shells hit a school. "
+        "Russian forces then withdrew. Nothing else happened."
+    )
+    art = article(body)
+    sig = signal("use_of_force", evidence(art, "Artillery shelled the town. Shells hit a school."))
+    # before the evidence: Chile; after it (not its own second sentence): Russia
+    assert extract_actors(art, [sig]) == ["CL", "RU"]
+
+
 def test_everyone_mentioned_when_no_rule_finds_an_actor() -> None:
     body = "Nothing was said at first. Then Peru spoke. Much later Chile answered."
     # no actor in the title or lead, none recurring, no evidence: each mentioned once

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from schemas import CATEGORIES
 from streams.classifier import train as training
-from streams.classifier.cli import eval_command, train_command
+from streams.classifier.cli import eval_command, format_metrics, train_command
 
 GOOD = {
     "id": "g1",
@@ -37,6 +37,20 @@ def test_good_file_loads_with_its_labels(tmp_path: Path) -> None:
     assert data.y.sum() == 1
 
 
+def test_bom_blank_lookalikes_and_loose_fields(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            b"\xef\xbb\xbf" + json.dumps(GOOD).encode(),  # a BOM from a Windows tool
+            "\u00a0".encode(),  # a no-break space only: a blank line
+            json.dumps({"id": 0, "title": None, "body": "Quiet markets today."}).encode() + b"\r",
+        ],
+    )
+    data = training.load_dataset(path)
+    assert [a.id for a in data.articles] == ["g1", "0"]
+    assert data.articles[1].title == ""
+
+
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
@@ -44,6 +58,7 @@ def test_good_file_loads_with_its_labels(tmp_path: Path) -> None:
         (b"[1, 2]", "expected a JSON object, got list"),
         (b'{"title": "x"}', "'body' is missing"),
         (b'{"title": 3, "body": "Some text here."}', "'title' is not a string"),
+        (b'{"title": [], "body": "Some text here."}', "'title' is not a string"),
         (b'{"body": "Some text here.", "labels": "threat"}', "'labels' must be a list"),
         (b'{"body": "Some text here.", "labels": ["coup"]}', "unknown labels ['coup']"),
         (b'{"body": "<p></p>", "labels": []}', "invalid article (body:"),
@@ -104,6 +119,9 @@ def test_macro_f1_leaves_out_categories_without_examples_or_signals() -> None:
     m = training.metrics_from_predictions(y, pred)
     assert m["macro_categories"] == ["threat", "use_of_force", "sanctions"]
     assert m["macro_f1"] == pytest.approx(1 / 3)
+    nothing = training.metrics_from_predictions(np.zeros((2, 9), int), np.zeros((2, 9), int))
+    assert nothing["macro_f1"] is None
+    assert "macro-F1: n/a" in format_metrics(nothing)
     full = training.metrics_from_predictions(
         np.ones((2, len(CATEGORIES)), int), np.ones((2, len(CATEGORIES)), int)
     )
