@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from itertools import islice
 from typing import IO, Any
 
@@ -40,14 +41,40 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     is reported as an error line.
     """
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from streams.app import default_classifier_loader
 
     settings = get_settings()
     classifier = default_classifier_loader(settings.classifier)
     size = batch_size or settings.batch_max
-    progress = tqdm(unit=" articles", file=sys.stderr, disable=not sys.stderr.isatty())
-    lines = _numbered_lines(input_file)
+    show = sys.stderr.isatty()
+    total = None
+    if show and input_file.seekable():  # a file, not a pipe: the bar can show a total and an ETA
+        total = sum(1 for _ in input_file)
+        input_file.seek(0)
+    progress = tqdm(total=total, unit=" articles", file=sys.stderr, disable=not show)
+    with logging_redirect_tqdm() if show else nullcontext():  # log lines above the bar, not through it
+        _classify_lines(
+            classifier,
+            _numbered_lines(input_file),
+            output=output,
+            size=size,
+            settings=settings,
+            progress=progress,
+        )
+    progress.close()
+
+
+def _classify_lines(
+    classifier: Any,
+    lines: Iterator[tuple[int, bytes]],
+    *,
+    output: IO[str],
+    size: int,
+    settings: Settings,
+    progress: Any,
+) -> None:
     while chunk := list(islice(lines, size)):
         routed = route_batch(
             classifier,
@@ -64,7 +91,6 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
                 output.write(value.model_dump_json() + "\n")
         output.flush()
         progress.update(len(chunk))
-    progress.close()
 
 
 def _key_of(raw: bytes) -> bytes | None:
