@@ -1,6 +1,6 @@
 """How much the nested cross-validation estimate moves with the fold assignment.
 
-    python bench/cv_seeds.py --data ../shared/data/dev.jsonl [--seeds 0-5]
+    python bench/cv_seeds.py --data ../shared/data/dev.jsonl [--seeds 0-5] [--lexicon FILE]
 
 Runs the same nested grouped 5-fold CV as ``flashpoint train`` (``train.cross_validate``, the
 shipped recipe and hyper-parameters) once per fold seed, on sentence embeddings computed once,
@@ -39,7 +39,10 @@ def main() -> None:
     p.add_argument("--data", required=True, type=Path)
     p.add_argument("--seeds", type=seeds_arg, default=seeds_arg("0-5"))
     p.add_argument("--onnx", type=Path, help="int8 encoder (default: the shipped artifact's)")
+    p.add_argument("--lexicon", type=Path, help="cue lexicon (default: streams/classifier/data/cues.yaml)")
     args = p.parse_args()
+    if args.lexicon:
+        training.CUE_LEXICON = args.lexicon
 
     onnx = args.onnx or shipped_artifact() / "encoder-int8.onnx"
     data = training.load_dataset(args.data)

@@ -8,6 +8,10 @@ that contain one of the category's cue words (``data/cues.yaml``: "warned", "vow
 scores them with a logistic regression on their word 1–2 gram TF-IDF. The cue words only select
 text; which cue sentences count (a government's warning, not a storm warning) is learned from
 the labelled data. An article with no cue sentence for a category gets the model's intercept.
+Some words select a sentence only with a marker beside them (``needs_marker``): for ``threat``,
+"retaliation" or "response" in a sentence with "will", "would", "if", "unless", ... — a threat
+is about what is still to come, while "rockets fired in response to the strikes" reports force
+that was used.
 
 The lexicon is saved with the artifact (``cue/lexicon.yaml``) so an artifact always runs with
 the cue words it was trained with.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +32,55 @@ import yaml
 from schemas import CATEGORIES
 from streams.classifier.lexical import LexicalModel
 
-__all__ = ["DEFAULT_LEXICON", "CueModel", "load_lexicon"]
+__all__ = ["DEFAULT_LEXICON", "CueModel", "CueSelector", "load_lexicon"]
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "cues.yaml"
 _DIR = "cue"
 _LEXICON = "lexicon.yaml"
 
 
-def load_lexicon(path: str | Path = DEFAULT_LEXICON) -> dict[str, re.Pattern[str]]:
-    """Category → compiled pattern (whole words, case-insensitive). Every category is required."""
+def _words(fragments: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(fragments) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CueSelector:
+    """Which sentences are a category's cue sentences: those with one of its cue ``words``, and
+    those with one of its ``conditional`` words together with one of its ``markers``."""
+
+    words: re.Pattern[str]
+    conditional: re.Pattern[str] | None = None
+    markers: re.Pattern[str] | None = None
+
+    def search(self, sentence: str) -> bool:
+        if self.words.search(sentence):
+            return True
+        if self.conditional is None or self.markers is None:
+            return False
+        return bool(self.conditional.search(sentence) and self.markers.search(sentence))
+
+
+def load_lexicon(path: str | Path = DEFAULT_LEXICON) -> dict[str, CueSelector]:
+    """Category → its :class:`CueSelector` (whole words, case-insensitive).
+
+    Every category needs cue words (``categories``); ``needs_marker`` optionally gives a
+    category words that count only with a marker in the same sentence.
+    """
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     cats = data.get("categories") or {}
     missing = [c for c in CATEGORIES if not cats.get(c)]
     if missing:
         raise ValueError(f"{path}: no cue words for {missing}")
-    unknown = sorted(set(cats) - set(CATEGORIES))
+    conditional = data.get("needs_marker") or {}
+    unknown = sorted((set(cats) | set(conditional)) - set(CATEGORIES))
     if unknown:
         raise ValueError(f"{path}: unknown categories {unknown}")
-    return {c: re.compile(r"\b(?:" + "|".join(cats[c]) + r")\b", re.IGNORECASE) for c in CATEGORIES}
+    out: dict[str, CueSelector] = {c: CueSelector(_words(cats[c])) for c in CATEGORIES}
+    for c, spec in conditional.items():
+        if not isinstance(spec, dict) or not spec.get("words") or not spec.get("markers"):
+            raise ValueError(f"{path}: needs_marker.{c} must have words and markers")
+        out[c] = CueSelector(out[c].words, _words(spec["words"]), _words(spec["markers"]))
+    return out
 
 
 def _constant(positives: int, n: int) -> LexicalModel:
@@ -64,7 +100,7 @@ class CueModel:
 
     def __init__(
         self,
-        patterns: dict[str, re.Pattern[str]],
+        patterns: dict[str, CueSelector],
         models: dict[str, LexicalModel],
         lexicon_path: Path = DEFAULT_LEXICON,
     ) -> None:
@@ -73,7 +109,7 @@ class CueModel:
         self.lexicon_path = lexicon_path
 
     def cue_text(self, category: str, sentences: Sequence[str]) -> str:
-        """The article's sentences that contain a cue word of ``category``, joined by spaces."""
+        """The article's cue sentences of ``category`` (:class:`CueSelector`), joined by spaces."""
         pattern = self.patterns[category]
         return " ".join(s for s in sentences if pattern.search(s))
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from schemas import CATEGORIES, ESCALATION_CATEGORIES
 from schemas.events import Article
-from streams.classifier.cues import CueModel
+from streams.classifier.cues import DEFAULT_LEXICON, CueModel
 from streams.classifier.lexical import LexicalModel
 from streams.classifier.model import (
     DEFAULT_HEAD_VERSION,
@@ -61,6 +61,9 @@ CHAR_C = 10.0
 CHAR_MAX_FEATURES = 100_000
 CUE_C = 10.0
 CUE_MIN_DF = 1
+#: The cue lexicon fitted (saved with the artifact); a setting for experiments such as
+#: bench/cv_seeds.py --lexicon.
+CUE_LEXICON: Path = DEFAULT_LEXICON
 #: Component weights in the averaged score. The ``cue`` component's weight is chosen per
 #: category from CUE_WEIGHT_GRID on out-of-fold scores (the F1-best; the smallest on ties).
 WEIGHTS_FROZEN: dict[str, Any] = {"embedding": 1.0, "word": 1.0, "char": 1.0, "cue": 1.0}
@@ -435,7 +438,9 @@ def fit_parts(
         parts.embedding = EmbeddingHead(mean, scale, coef, intercept)
     if _on(weights, "cue"):
         assert feats.sentences is not None
-        parts.cue = CueModel.fit([feats.sentences[i] for i in idx], y, c=CUE_C, min_df=CUE_MIN_DF, seed=seed)
+        parts.cue = CueModel.fit(
+            [feats.sentences[i] for i in idx], y, c=CUE_C, min_df=CUE_MIN_DF, seed=seed, lexicon=CUE_LEXICON
+        )
     if _on(weights, "sentence"):
         from streams.classifier.finetune import fit_sentence_scorer
 

@@ -52,13 +52,49 @@ def test_lexicon_has_every_category_and_matches_whole_words() -> None:
     assert patterns["de_escalation"].search("a cease-fire was agreed")
 
 
+@pytest.mark.parametrize(
+    ("sentence", "selected"),
+    [
+        ("Rockets were fired in response to the air strikes.", False),  # force that was used
+        ("Retaliatory raids killed ten people.", False),
+        ("The army said it would respond to any incursion.", True),  # a marker: "would"
+        ("They will pay a heavy price, the minister said.", True),
+        ("Any attack will meet a decisive response.", True),
+        ("The president vowed retaliation.", True),  # "vowed" is a cue word by itself
+        ("If the drills go ahead, there will be a response.", True),
+    ],
+)
+def test_reaction_words_select_a_threat_sentence_only_with_a_marker(sentence: str, selected: bool) -> None:
+    assert load_lexicon()["threat"].search(sentence) is selected
+
+
+def test_needs_marker_without_markers_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "cues.yaml"
+    text = DEFAULT_LEXICON.read_text(encoding="utf-8")
+    bad.write_text(text.split("needs_marker:")[0] + "needs_marker:\n  threat:\n    words: [price]\n", "utf-8")
+    with pytest.raises(ValueError, match="must have words and markers"):
+        load_lexicon(bad)
+    bad.write_text(text + "  storms:\n    words: [rain]\n    markers: [will]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown categories"):
+        load_lexicon(bad)
+
+
+def test_a_lexicon_without_needs_marker_still_loads(tmp_path: Path) -> None:
+    old = tmp_path / "cues.yaml"  # as in artifacts trained before version 2
+    old.write_text(DEFAULT_LEXICON.read_text(encoding="utf-8").split("needs_marker:")[0], "utf-8")
+    threat = load_lexicon(old)["threat"]
+    assert threat.conditional is None
+    assert not threat.search("They will pay a heavy price.")
+    assert threat.search("The minister warned of consequences.")
+
+
 def test_lexicon_missing_or_unknown_category_is_an_error(tmp_path: Path) -> None:
     bad = tmp_path / "cues.yaml"
     bad.write_text("categories:\n  threat: [warn]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no cue words"):
         load_lexicon(bad)
-    full = DEFAULT_LEXICON.read_text(encoding="utf-8") + "  storms: [rain]\n"
-    bad.write_text(full, encoding="utf-8")
+    cats, rest = DEFAULT_LEXICON.read_text(encoding="utf-8").split("needs_marker:")
+    bad.write_text(cats + "  storms: [rain]\nneeds_marker:" + rest, encoding="utf-8")
     with pytest.raises(ValueError, match="unknown categories"):
         load_lexicon(bad)
 
