@@ -100,18 +100,18 @@ class CueModel:
 
     def __init__(
         self,
-        patterns: dict[str, CueSelector],
+        selectors: dict[str, CueSelector],
         models: dict[str, LexicalModel],
         lexicon_path: Path = DEFAULT_LEXICON,
     ) -> None:
-        self.patterns = patterns
+        self.selectors = selectors
         self.models = models
         self.lexicon_path = lexicon_path
 
     def cue_text(self, category: str, sentences: Sequence[str]) -> str:
         """The article's cue sentences of ``category`` (:class:`CueSelector`), joined by spaces."""
-        pattern = self.patterns[category]
-        return " ".join(s for s in sentences if pattern.search(s))
+        selector = self.selectors[category]
+        return " ".join(s for s in sentences if selector.search(s))
 
     def predict_proba(self, articles: Sequence[Sequence[str]]) -> np.ndarray:
         out = np.zeros((len(articles), len(CATEGORIES)))
@@ -153,8 +153,7 @@ class CueModel:
         lexicon: str | Path = DEFAULT_LEXICON,
     ) -> CueModel:
         """One single-output :class:`LexicalModel` per category on its cue texts (scikit-learn)."""
-        patterns = load_lexicon(lexicon)
-        shell = cls(patterns, {}, Path(lexicon))
+        shell = cls(load_lexicon(lexicon), {}, Path(lexicon))
         models: dict[str, Any] = {}
         for j, cat in enumerate(CATEGORIES):
             texts = [shell.cue_text(cat, sentences) for sentences in articles]

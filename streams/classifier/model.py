@@ -89,6 +89,12 @@ def kept_text(title: str, body: str, spans: Sequence[Span]) -> str:
     return f"{title}\n{body[:end]}"
 
 
+def word_counts(texts: Sequence[str]) -> np.ndarray:
+    """Whitespace-separated words per text: the length that routes an article to its
+    calibration, in training and in serving alike."""
+    return np.array([len(t.split()) for t in texts], dtype=int)
+
+
 def encode_per_article(encoder: Any, spans: Sequence[Sequence[Span]]) -> np.ndarray:
     """Sentence embeddings [n_sentences, dim], one encoder call per article.
 
@@ -223,7 +229,7 @@ class Head:
         """Per kept text, whether the long-article calibration applies."""
         if self.long_words is None:
             return np.zeros(len(texts), dtype=bool)
-        return np.array([len(t.split()) > self.long_words for t in texts], dtype=bool)
+        return word_counts(texts) > self.long_words
 
     def thresholds_for(self, long: np.ndarray) -> np.ndarray:
         """The thresholds [n, k] of articles that are long or not (:meth:`is_long`)."""

@@ -38,6 +38,7 @@ from streams.classifier.model import (
     kept_spans,
     kept_text,
     thresholds_by_length,
+    word_counts,
 )
 
 __all__ = [
@@ -311,7 +312,7 @@ class Features:
     embeddings: list[np.ndarray] | None = None  # per article, its frozen sentence embeddings
 
     def words(self, idx: np.ndarray) -> np.ndarray:
-        return np.array([len(self.texts[i].split()) for i in idx], dtype=int)
+        return word_counts([self.texts[i] for i in idx])
 
     def add_concatenations(self, groups: np.ndarray, pool: np.ndarray, n: int, rng: Any) -> np.ndarray:
         """Append ``n`` synthetic long articles and return their indices.
