@@ -57,6 +57,14 @@ def _classifier_settings(artifact: str | None, backend: str | None) -> Any:
     help="Top encoder layers fine-tuned as a sentence scorer (0 = frozen). Default: the shipped recipe.",
 )
 @click.option("--epochs", type=click.IntRange(1, 50), default=None, help="Fine-tuning epochs.")
+@click.option(
+    "--supplement",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Labelled JSON Lines added to every fit but to no fold's test part, threshold or metric "
+    "(default: the packaged codebook examples).",
+)
+@click.option("--no-supplement", is_flag=True, help="Fit on --data alone.")
 def train_command(
     *,
     data: str,
@@ -69,6 +77,8 @@ def train_command(
     encoder: str,
     finetune_layers: int | None,
     epochs: int | None,
+    supplement: str | None,
+    no_supplement: bool,
 ) -> None:
     """Fit the classifier head and thresholds on labelled passages and write an artifact.
 
@@ -77,6 +87,8 @@ def train_command(
     """
     from streams.classifier import train as t
 
+    if supplement and no_supplement:
+        raise click.UsageError("--supplement and --no-supplement exclude each other")
     try:
         metrics = t.train(
             data,
@@ -89,6 +101,7 @@ def train_command(
             cross_validation=not no_cv,
             finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
             epochs=epochs or t.EPOCHS,
+            supplement=None if no_supplement else supplement or t.DEFAULT_SUPPLEMENT,
             progress=lambda msg: click.echo(msg, err=True),
         )
     except t.DatasetError as e:

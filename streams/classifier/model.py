@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_HEAD_VERSION = "minilm-modal-v4"
+DEFAULT_HEAD_VERSION = "minilm-modal-v5"
 MAX_EVIDENCE = 3
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -209,7 +209,8 @@ class Head:
                 raise ValueError(f"{directory}: manifest.json and thresholds.json disagree on long_words")
             long_weights = _checked_weights(manifest["long_weights"], len(categories), directory)
             long_thresholds = np.array([thresholds["long_thresholds"][c] for c in categories])
-        used = set(weights) | set(long_weights or {})
+        # a component whose weight is 0 in both calibrations is neither saved nor needed
+        used = {k for w in (weights, long_weights or {}) for k, v in w.items() if np.any(v)}
         return cls(
             categories=categories,
             weights=weights,

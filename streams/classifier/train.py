@@ -18,7 +18,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,11 @@ DUP_SHINGLES = 3
 LONG_WORDS = 250
 CONCAT_PER_PASSAGE = 1.0
 CONCAT_PARTS = (2, 4)
+#: Short labelled examples written for this project from the codebook (none from dev.jsonl):
+#: wire-flash-length items of every category and hard negatives, which the passages of the
+#: training file hardly have (12 of dev.jsonl's 673 are under 60 words). Every fit includes
+#: them; folds, thresholds and metrics use the training file only (see :func:`train`).
+DEFAULT_SUPPLEMENT = Path(__file__).resolve().parent / "data" / "codebook_examples.jsonl"
 
 
 @dataclass
@@ -105,6 +110,24 @@ class Dataset:
             spans = kept_spans(a.title, a.body, max_sentences)
             out.append(kept_text(a.title, a.body, spans))
         return out
+
+    def joined(self, other: Dataset) -> Dataset:
+        """This file's articles followed by ``other``'s (hash and path stay this file's)."""
+        return Dataset(self.articles + other.articles, np.vstack([self.y, other.y]), self.sha256, self.path)
+
+    def without(self, rows: Sequence[int]) -> Dataset:
+        """The same file without the articles at ``rows``."""
+        left_out = set(rows)
+        keep = [i for i in range(len(self.articles)) if i not in left_out]
+        return Dataset([self.articles[i] for i in keep], self.y[keep], self.sha256, self.path)
+
+
+def load_supplement(path: str | Path, data: Dataset) -> tuple[Dataset, int]:
+    """The supplement at ``path`` without its items that tell the same story as an article of
+    ``data`` (:func:`overlapping`), and how many were left out."""
+    extra = load_dataset(path)
+    dropped = overlapping(extra.texts(), data.texts())
+    return extra.without(dropped), len(dropped)
 
 
 class DatasetError(ValueError):
@@ -193,28 +216,18 @@ def load_dataset(path: str | Path) -> Dataset:
 # -- folds -------------------------------------------------------------------------------------
 
 
-def group_near_duplicates(texts: Sequence[str]) -> np.ndarray:
-    """Union-find over pairs of near-duplicate texts; returns a group id per text."""
+def near_duplicate_pairs(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """Pairs ``(a, b)``, a < b, of texts that tell the same story: word 1-2 gram TF-IDF cosine
+    over DUP_COSINE, or at least DUP_SHINGLES shared word 8-grams."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    n = len(texts)
-    parent = list(range(n))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: int, b: int) -> None:
-        parent[find(a)] = find(b)
-
-    if n > 1:
+    pairs: set[tuple[int, int]] = set()
+    if len(texts) > 1:
         v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
         sim = (v @ v.T).tocoo()
         for a, b, s in zip(sim.row, sim.col, sim.data, strict=True):
             if a < b and s > DUP_COSINE:
-                union(int(a), int(b))
+                pairs.add((int(a), int(b)))
     shingles: dict[str, list[int]] = {}
     for i, t in enumerate(texts):
         words = t.lower().split()
@@ -226,10 +239,33 @@ def group_near_duplicates(texts: Sequence[str]) -> np.ndarray:
             for x in range(len(ids)):
                 for y in range(x + 1, len(ids)):
                     shared[(ids[x], ids[y])] = shared.get((ids[x], ids[y]), 0) + 1
-    for (a, b), count in shared.items():
-        if count >= DUP_SHINGLES:
-            union(a, b)
-    return np.array([find(i) for i in range(n)])
+    pairs.update(pair for pair, count in shared.items() if count >= DUP_SHINGLES)
+    return sorted(pairs)
+
+
+def group_near_duplicates(texts: Sequence[str]) -> np.ndarray:
+    """Union-find over pairs of near-duplicate texts; returns a group id per text."""
+    parent = list(range(len(texts)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in near_duplicate_pairs(texts):
+        parent[find(a)] = find(b)
+    return np.array([find(i) for i in range(len(texts))])
+
+
+def overlapping(texts: Sequence[str], reference: Sequence[str]) -> list[int]:
+    """Indices of ``texts`` that are near-duplicates of some text of ``reference``.
+
+    A supplement item that tells the same story as a passage of the training file would sit in
+    every fold's training part while that passage is tested: such items are left out of the fit.
+    """
+    n = len(texts)
+    return sorted({a for a, b in near_duplicate_pairs([*texts, *reference]) if a < n <= b})
 
 
 def grouped_folds(
@@ -310,6 +346,8 @@ class Features:
     art_sents: list[np.ndarray] | None = None  # sentence ids of each article in the cache
     base_model: Any = None  # the frozen transformers encoder (for fine-tuning)
     embeddings: list[np.ndarray] | None = None  # per article, its frozen sentence embeddings
+    #: rows every fit includes and no fold, threshold or metric uses (the supplement)
+    train_only: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
 
     def words(self, idx: np.ndarray) -> np.ndarray:
         return word_counts([self.texts[i] for i in idx])
@@ -413,6 +451,7 @@ def fit_parts(
 ) -> _Parts:
     from sklearn.linear_model import LogisticRegression
 
+    idx = np.concatenate([np.asarray(idx, dtype=int), feats.train_only])
     y = feats.y[idx]
     texts = [feats.texts[i] for i in idx]
     parts = _Parts()
@@ -695,9 +734,14 @@ def train(
     threshold_folds: int = THRESHOLD_FOLDS,
     inner_folds: int = INNER_FOLDS,
     epochs: int = EPOCHS,
+    supplement: str | Path | None = DEFAULT_SUPPLEMENT,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the head on ``data_path`` and write the artifact to ``out_dir``; return its metrics.
+
+    ``supplement`` (a labelled file in the same format; None for none) joins every fit —
+    the final one and each fold's — but no fold's test part, no threshold choice and no metric:
+    those are on ``data_path`` alone, so the cross-validated figures stay those of that file.
 
     Thresholds: grouped ``threshold_folds``-fold out-of-fold scores on the whole file,
     F1-maximising per category. With ``cross_validation`` the nested CV estimate (``folds``
@@ -711,9 +755,19 @@ def train(
     t0 = time.monotonic()
     np.random.seed(seed)
     data = load_dataset(data_path)  # DatasetError before anything is written
+    extra, overlaps = load_supplement(supplement, data) if supplement else (None, 0)
     out = Path(out_dir) if out_dir else Path(__file__).resolve().parent / "artifacts" / head_version
     out.mkdir(parents=True, exist_ok=True)
     say(f"{len(data.articles)} labelled articles, sha256 {data.sha256[:12]}")
+    if extra is not None:
+        say(
+            f"supplement: {len(extra.articles)} labelled articles in every fit, sha256 {extra.sha256[:12]}"
+            + (
+                f" ({overlaps} left out: the same story as a passage of {Path(data.path).name})"
+                if overlaps
+                else ""
+            )
+        )
     weights = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
 
     onnx_path = None
@@ -723,10 +777,16 @@ def train(
         export_onnx(encoder, onnx_path, quantize=True)
     say("encoding sentences")
     feats = build_features(
-        data, weights, encoder=encoder, backend=backend, onnx_path=onnx_path, finetune_layers=finetune_layers
+        data if extra is None else data.joined(extra),
+        weights,
+        encoder=encoder,
+        backend=backend,
+        onnx_path=onnx_path,
+        finetune_layers=finetune_layers,
     )
-    groups = group_near_duplicates(feats.texts)
     idx = np.arange(len(data.y))
+    feats.train_only = np.arange(len(data.y), len(feats.texts))
+    groups = group_near_duplicates(feats.texts[: len(idx)])
 
     say(f"choosing weights and thresholds on grouped {threshold_folds}-fold out-of-fold scores")
     rng = np.random.default_rng(seed)
@@ -740,7 +800,9 @@ def train(
     weights = cal.weights
 
     say("fitting the head on all data")
-    parts = fit_parts(feats, idx, weights, seed, epochs)
+    # every component either calibration uses (the passage cue weights may all be 0, the long ones not)
+    used = {k: 1.0 for w in (cal.weights, cal.long_weights) for k in w if _on(w, k)}
+    parts = fit_parts(feats, idx, used, seed, epochs)
     thr_hash = file_sha256_bytes(
         json.dumps(
             [
@@ -777,6 +839,14 @@ def train(
             "seed": seed,
         },
         "data": {"path": Path(data.path).name, "sha256": data.sha256, "n": len(data.articles)},
+        "supplement": None
+        if extra is None
+        else {
+            "path": Path(extra.path).name,
+            "sha256": extra.sha256,
+            "n": len(extra.articles),
+            "left_out_as_near_duplicates": overlaps,
+        },
         "created_unix": int(time.time()),
     }
     _write_head(
@@ -901,6 +971,7 @@ def evaluate(
     pred = scores >= thresholds
     metrics = metrics_from_predictions(data.y, pred)
     metrics["data_sha256"] = data.sha256
-    trained_on = classifier.head.manifest.get("data", {}).get("sha256")
-    metrics["trained_on_this_file"] = trained_on == data.sha256
+    manifest = classifier.head.manifest
+    trained_on = {(manifest.get(k) or {}).get("sha256") for k in ("data", "supplement")}
+    metrics["trained_on_this_file"] = data.sha256 in trained_on
     return metrics, scores, thresholds, data.y

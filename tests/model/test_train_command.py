@@ -19,6 +19,7 @@ from schemas import CATEGORIES
 from schemas.events import Article
 from streams.classifier.cli import train_command
 from streams.classifier.model import EscalationClassifier
+from streams.classifier.train import DEFAULT_SUPPLEMENT
 from tests.corpus import ALL_ARTICLES, ESCALATIONS
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -63,6 +64,11 @@ def test_artifact_has_versioned_metadata(trained: tuple[Path, Path, Path]) -> No
     assert manifest["categories"] == list(CATEGORIES)
     assert manifest["data"]["n"] == len(ALL_ARTICLES)
     assert manifest["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    # the packaged supplement joined the fit, without its items that retell a corpus article
+    supplement = manifest["supplement"]
+    assert supplement["sha256"] == hashlib.sha256(DEFAULT_SUPPLEMENT.read_bytes()).hexdigest()
+    lines = len(DEFAULT_SUPPLEMENT.read_text(encoding="utf-8").splitlines())
+    assert supplement["n"] + supplement["left_out_as_near_duplicates"] == lines
     assert manifest["thresholds_version"].startswith(manifest["head_version"])
     assert set(thresholds["thresholds"]) == set(CATEGORIES)
     assert "oof_with_final_thresholds" in json.loads((a / "metrics.json").read_text())
@@ -74,7 +80,11 @@ def test_same_seed_same_artifact(trained: tuple[Path, Path, Path]) -> None:
     weights = json.loads((a / "manifest.json").read_text())["weights"]
     assert weights == json.loads((b / "manifest.json").read_text())["weights"]
     assert len(weights["cue"]) == len(CATEGORIES)  # chosen per category
-    cue = [f"cue/{c}.npz" for c in CATEGORIES]
+    # the cue models are written when some category's cue weight is not 0, for passages or long articles
+    long_weights = json.loads((a / "manifest.json").read_text())["long_weights"]
+    cue = sorted(str(f.relative_to(a)) for f in (a / "cue").glob("*.npz")) if (a / "cue").exists() else []
+    assert len(cue) == (len(CATEGORIES) if any(weights["cue"]) or any(long_weights["cue"]) else 0)
+    assert cue == (sorted(str(f.relative_to(b)) for f in (b / "cue").glob("*.npz")) if cue else [])
     for name in ["word.npz", "char.npz", "embedding_head.npz", *cue]:
         with np.load(a / name) as x, np.load(b / name) as y:
             assert x.files == y.files

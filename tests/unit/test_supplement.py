@@ -1,0 +1,124 @@
+"""The training supplement: in every fit, in no fold's test part, never a story of the training file.
+
+The texts are the fictional articles of tests/corpus.py and short lines written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from schemas import CATEGORIES
+from streams.classifier import train as t
+from tests.corpus import ALL_ARTICLES
+
+REPO = Path(__file__).resolve().parents[2]
+FLASHES = REPO / "bench" / "data" / "flashes.jsonl"
+
+STORY = (
+    "Border guards of Arland and Belmark exchanged fire at the river crossing near Tolvik on Monday, "
+    "killing two soldiers, the Arland defence ministry said in a statement."
+)
+RETOLD = (
+    "Arland and Belmark border guards exchanged fire at the Tolvik river crossing on Monday, killing "
+    "two soldiers, according to a statement from Arland's defence ministry."
+)
+OTHER = "The central bank of Corvania left its main interest rate unchanged at 4.5 percent on Thursday."
+
+
+def _write(path: Path, rows: list[tuple[str, list[str]]]) -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"r{i}", "title": "", "body": b, "labels": labels}) + "\n"
+            for i, (b, labels) in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_overlapping_finds_a_retold_story_only() -> None:
+    assert t.overlapping([RETOLD, OTHER], [STORY]) == [0]
+    assert t.overlapping([OTHER], [STORY]) == []
+
+
+def test_load_supplement_leaves_out_the_training_files_stories(tmp_path: Path) -> None:
+    data = t.load_dataset(_write(tmp_path / "data.jsonl", [(STORY, ["use_of_force"]), (OTHER, [])]))
+    path = _write(
+        tmp_path / "extra.jsonl",
+        [(RETOLD, ["use_of_force"]), ("Troops of Dastovia shelled two villages.", ["use_of_force"])],
+    )
+    extra, left_out = t.load_supplement(path, data)
+    assert left_out == 1
+    assert [a.body for a in extra.articles] == ["Troops of Dastovia shelled two villages."]
+    assert extra.y.tolist() == [[int(c == "use_of_force") for c in CATEGORIES]]
+
+
+def _features(extra: list[tuple[str, set[str]]]) -> tuple[t.Features, np.ndarray]:
+    texts = [f"{title}\n{body}" for _, title, body, _ in ALL_ARTICLES] + [b for b, _ in extra]
+    labels = [labels for *_, labels in ALL_ARTICLES] + [labels for _, labels in extra]
+    y = np.array([[int(c in ls) for c in CATEGORIES] for ls in labels])
+    feats = t.Features(texts=texts, y=y, sentences=[[x] for x in texts])
+    feats.train_only = np.arange(len(ALL_ARTICLES), len(texts))
+    return feats, np.arange(len(ALL_ARTICLES))
+
+
+# a word no corpus article has, taught only by the supplement
+EXTRA = [
+    ("Zorblat units of the Wendish navy zorblatted the harbour again.", {"sanctions"}),
+    ("A zorblat order against the Wendish fleet came into force.", {"sanctions"}),
+    ("The zorblat was lifted after the talks.", set()),
+]
+
+
+def test_every_fit_includes_the_supplement() -> None:
+    feats, idx = _features(EXTRA)
+    with_extra = t.fit_parts(feats, idx, {"word": 1.0}, seed=0)
+    feats.train_only = np.zeros(0, dtype=int)
+    without = t.fit_parts(feats, idx, {"word": 1.0}, seed=0)
+    probe = ["Zorblat orders against the fleet, zorblat units."]
+    j = CATEGORIES.index("sanctions")
+    assert with_extra.word is not None
+    assert without.word is not None
+    assert with_extra.word.predict_proba(probe)[0, j] > without.word.predict_proba(probe)[0, j] + 0.1
+
+
+def test_no_fold_tests_the_supplement() -> None:
+    # one supplement line per category: every fold's fit has both classes of each
+    feats, idx = _features(
+        EXTRA + [(f"A line written about {c.replace('_', ' ')}.", {c}) for c in CATEGORIES]
+    )
+    groups = t.group_near_duplicates(feats.texts[: len(idx)])
+    oof, rows = t.out_of_fold(
+        idx, feats, groups, k=3, seed=0, weights={"word": 1.0}, rng=np.random.default_rng(0)
+    )
+    assert not set(rows.tolist()) & set(feats.train_only.tolist())
+    # each held-out passage once, plus the synthetic long articles made of held-out passages
+    assert sorted(r for r in rows.tolist() if r < len(idx)) == idx.tolist()
+    assert oof["word"].shape[0] == len(rows)
+
+
+def test_shipped_supplement_covers_every_category_and_not_the_held_out_flashes() -> None:
+    supplement = t.load_dataset(t.DEFAULT_SUPPLEMENT)
+    counts = supplement.y.sum(0)
+    assert counts.min() >= 10, dict(zip(CATEGORIES, counts.tolist(), strict=True))
+    assert (supplement.y.sum(1) == 0).sum() >= 50  # hard negatives
+    flashes = t.load_dataset(FLASHES)
+    assert t.overlapping(supplement.texts(), flashes.texts()) == []
+
+
+def test_supplement_and_no_supplement_exclude_each_other(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from streams.classifier.cli import train_command
+
+    data = _write(tmp_path / "data.jsonl", [(STORY, ["use_of_force"])])
+    result = CliRunner().invoke(
+        train_command,
+        ["--data", str(data), "--supplement", str(data), "--no-supplement", "--out", str(tmp_path / "a")],
+    )
+    assert result.exit_code == 2
+    assert "exclude each other" in result.output
+    assert not (tmp_path / "a").exists()
