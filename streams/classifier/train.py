@@ -395,6 +395,18 @@ class Features:
         return np.arange(first, len(self.texts))
 
 
+def build_training_features(
+    data: Dataset, extra: Dataset | None, weights: dict[str, Any], **kwargs: Any
+) -> tuple[Features, np.ndarray]:
+    """:func:`build_features` of ``data`` followed by the supplement ``extra`` (marked
+    ``train_only``), and the near-duplicate groups of ``data``'s articles, which alone are split
+    into folds."""
+    feats = build_features(data if extra is None else data.joined(extra), weights, **kwargs)
+    n = len(data.y)
+    feats.train_only = np.arange(n, len(feats.texts))
+    return feats, group_near_duplicates(feats.texts[:n])
+
+
 def build_features(
     data: Dataset,
     weights: dict[str, Any],
@@ -768,33 +780,33 @@ def train(
                 else ""
             )
         )
-    weights = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
+    # the recipe; the calibration below picks the cue weights (the nested CV starts from the recipe too)
+    recipe = dict(WEIGHTS_FINETUNED if finetune_layers else WEIGHTS_FROZEN)
 
     onnx_path = None
-    if backend == "onnx" and _on(weights, "embedding"):
+    if backend == "onnx" and _on(recipe, "embedding"):
         onnx_path = out / "encoder-int8.onnx"
         say("exporting the encoder to ONNX int8")
         export_onnx(encoder, onnx_path, quantize=True)
     say("encoding sentences")
-    feats = build_features(
-        data if extra is None else data.joined(extra),
-        weights,
+    feats, groups = build_training_features(
+        data,
+        extra,
+        recipe,
         encoder=encoder,
         backend=backend,
         onnx_path=onnx_path,
         finetune_layers=finetune_layers,
     )
     idx = np.arange(len(data.y))
-    feats.train_only = np.arange(len(data.y), len(feats.texts))
-    groups = group_near_duplicates(feats.texts[: len(idx)])
 
     say(f"choosing weights and thresholds on grouped {threshold_folds}-fold out-of-fold scores")
     rng = np.random.default_rng(seed)
     oof_parts, rows = out_of_fold(
-        idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs, rng=rng
+        idx, feats, groups, k=threshold_folds, seed=seed, weights=recipe, epochs=epochs, rng=rng
     )
     passages = rows < len(idx)
-    cal = calibrate(oof_parts, feats.y[rows], feats.words(rows), weights, synthetic=~passages)
+    cal = calibrate(oof_parts, feats.y[rows], feats.words(rows), recipe, synthetic=~passages)
     oof_pred = cal.predict({c: p[passages] for c, p in oof_parts.items()}, feats.words(rows[passages]))
     oof_metrics = metrics_from_predictions(feats.y[rows[passages]], oof_pred)
     weights = cal.weights
@@ -865,7 +877,7 @@ def train(
         metrics["nested_cv"] = cross_validate(
             feats,
             groups,
-            weights,
+            recipe,
             folds=folds,
             inner_folds=inner_folds,
             seed=seed,
