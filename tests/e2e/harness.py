@@ -99,6 +99,13 @@ class Outputs:
             {(d.source_partition, d.source_offset) for d in self.dead}
         )
 
+    def complete(self, inputs: int) -> bool:
+        """Every input accounted for, and the alert of every escalation read: the alerts topic
+        is polled beside the classified topic, so an alert can arrive after its article."""
+        alerted = {(a.article.id, a.article.version) for a in self.alerts}
+        escalated = {(c.article_id, c.article_version) for c in self.classified if c.escalation}
+        return self.accounted() >= inputs and escalated <= alerted
+
 
 class OutputReader:
     """Reads the output topics of one prefix from the beginning, incrementally."""

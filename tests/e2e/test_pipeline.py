@@ -101,7 +101,7 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         inputs += [i for i in valid_inputs(versions=2) if i.article and i.article[1] == 2][:6]  # updates
         assert len(inputs) >= 50
         placed = send(kafka.bootstrap, input_topic(prefix), inputs)
-        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
+        out = reader.read_until(lambda o: o.complete(len(inputs)), timeout=300)
 
         # Exactly once each: no repeats in a clean run.
         assert len(out.classified) + len(out.dead) == len(inputs)
@@ -177,7 +177,7 @@ def _interrupted_run(
         interrupt(first)
         second = start_worker(kafka, prefix, tmp_path)
         second.wait_ready()
-        out = reader.read_until(lambda o: o.accounted() >= len(inputs), timeout=300)
+        out = reader.read_until(lambda o: o.complete(len(inputs)), timeout=300)
         _check_accounting(placed, out)
         assert second.terminate() == 0, second.log_tail()
         return placed, out
