@@ -1,15 +1,15 @@
 """How much the nested cross-validation estimate moves with the fold assignment.
 
     python bench/cv_seeds.py --data ../shared/data/dev.jsonl [--seeds 0-5] [--lexicon FILE]
-        [--supplement FILE | --no-supplement]
+        [--supplement FILE [--supplement FILE ...] | --no-supplement]
 
 Runs the same nested grouped 5-fold CV as ``flashpoint train`` (``train.cross_validate``, the
 shipped recipe and hyper-parameters) once per fold seed, on sentence embeddings computed once,
 and prints a Markdown table: macro-F1, escalation F1 and the weakest categories on the
 passages, and macro / escalation F1 on the synthetic long articles. As in ``flashpoint
-train``, the supplement (default: the packaged codebook examples) joins every fit and no test
-fold. No artifact is written.
-About 230 s per seed on two cores.
+train``, the supplement (default: the packaged codebook examples and context articles) joins
+every fit and no test fold. No artifact is written.
+About 280-310 s per seed on two cores.
 """
 
 from __future__ import annotations
@@ -44,7 +44,12 @@ def main() -> None:
     p.add_argument("--onnx", type=Path, help="int8 encoder (default: the shipped artifact's)")
     p.add_argument("--lexicon", type=Path, help="cue lexicon (default: streams/classifier/data/cues.yaml)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--supplement", type=Path, help="train-only labelled file (default: the packaged one)")
+    which.add_argument(
+        "--supplement",
+        type=Path,
+        action="append",
+        help="train-only labelled file, repeatable (default: the packaged ones)",
+    )
     which.add_argument("--no-supplement", action="store_true", help="fit on --data alone")
     args = p.parse_args()
     if args.lexicon:
@@ -52,8 +57,8 @@ def main() -> None:
 
     onnx = args.onnx or shipped_artifact() / "encoder-int8.onnx"
     data = training.load_dataset(args.data)
-    supplement = None if args.no_supplement else args.supplement or training.DEFAULT_SUPPLEMENT
-    extra = training.load_supplement(supplement, data)[0] if supplement else None
+    supplement = None if args.no_supplement else args.supplement or training.DEFAULT_SUPPLEMENTS
+    extra = training.load_supplements(supplement, data)[0]
     weights = dict(training.WEIGHTS_FROZEN)
     base, groups = training.build_training_features(data, extra, weights, onnx_path=onnx)
     rows = []

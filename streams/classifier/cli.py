@@ -60,9 +60,9 @@ def _classifier_settings(artifact: str | None, backend: str | None) -> Any:
 @click.option(
     "--supplement",
     type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Labelled JSON Lines added to every fit but to no fold's test part, threshold or metric "
-    "(default: the packaged codebook examples).",
+    multiple=True,
+    help="Labelled JSON Lines added to every fit but to no fold's test part, threshold or metric; "
+    "repeat for several files (default: the packaged codebook examples and context articles).",
 )
 @click.option("--no-supplement", is_flag=True, help="Fit on --data alone.")
 def train_command(
@@ -77,7 +77,7 @@ def train_command(
     encoder: str,
     finetune_layers: int | None,
     epochs: int | None,
-    supplement: str | None,
+    supplement: tuple[str, ...],
     no_supplement: bool,
 ) -> None:
     """Fit the classifier head and thresholds on labelled passages and write an artifact.
@@ -101,7 +101,7 @@ def train_command(
             cross_validation=not no_cv,
             finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
             epochs=epochs or t.EPOCHS,
-            supplement=None if no_supplement else supplement or t.DEFAULT_SUPPLEMENT,
+            supplement=None if no_supplement else supplement or t.DEFAULT_SUPPLEMENTS,
             progress=lambda msg: click.echo(msg, err=True),
         )
     except t.DatasetError as e:

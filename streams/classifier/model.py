@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_HEAD_VERSION = "minilm-modal-v5"
+DEFAULT_HEAD_VERSION = "minilm-context-v6"
 MAX_EVIDENCE = 3
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 

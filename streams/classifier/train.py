@@ -93,6 +93,11 @@ CONCAT_PARTS = (2, 4)
 #: training file hardly have (12 of dev.jsonl's 673 are under 60 words). Every fit includes
 #: them; folds, thresholds and metrics use the training file only (see :func:`train`).
 DEFAULT_SUPPLEMENT = Path(__file__).resolve().parent / "data" / "codebook_examples.jsonl"
+#: full-length articles written for the project whose signals are often context (a visit that
+#: recounts a coup): what the service reads, and what the training file's passages rarely are
+CONTEXT_ARTICLES = Path(__file__).resolve().parent / "data" / "context_articles.jsonl"
+#: the files ``train`` adds to every fit unless told otherwise
+DEFAULT_SUPPLEMENTS: tuple[Path, ...] = (DEFAULT_SUPPLEMENT, CONTEXT_ARTICLES)
 
 
 @dataclass
@@ -128,6 +133,31 @@ def load_supplement(path: str | Path, data: Dataset) -> tuple[Dataset, int]:
     extra = load_dataset(path)
     dropped = overlapping(extra.texts(), data.texts())
     return extra.without(dropped), len(dropped)
+
+
+def load_supplements(
+    paths: str | Path | Sequence[str | Path] | None, data: Dataset
+) -> tuple[Dataset | None, list[dict[str, Any]]]:
+    """The supplement files at ``paths`` joined (:func:`load_supplement` each), and what the
+    manifest records of each: file name, sha256, articles used, articles left out."""
+    if paths is None:
+        return None, []
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    joined: Dataset | None = None
+    records = []
+    for path in paths:
+        extra, left_out = load_supplement(path, data)
+        records.append(
+            {
+                "path": Path(path).name,
+                "sha256": extra.sha256,
+                "n": len(extra.articles),
+                "left_out_as_near_duplicates": left_out,
+            }
+        )
+        joined = extra if joined is None else joined.joined(extra)
+    return joined, records
 
 
 class DatasetError(ValueError):
@@ -746,12 +776,12 @@ def train(
     threshold_folds: int = THRESHOLD_FOLDS,
     inner_folds: int = INNER_FOLDS,
     epochs: int = EPOCHS,
-    supplement: str | Path | None = DEFAULT_SUPPLEMENT,
+    supplement: str | Path | Sequence[str | Path] | None = DEFAULT_SUPPLEMENTS,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the head on ``data_path`` and write the artifact to ``out_dir``; return its metrics.
 
-    ``supplement`` (a labelled file in the same format; None for none) joins every fit —
+    ``supplement`` (labelled files in the same format; None for none) joins every fit —
     the final one and each fold's — but no fold's test part, no threshold choice and no metric:
     those are on ``data_path`` alone, so the cross-validated figures stay those of that file.
 
@@ -767,16 +797,18 @@ def train(
     t0 = time.monotonic()
     np.random.seed(seed)
     data = load_dataset(data_path)  # DatasetError before anything is written
-    extra, overlaps = load_supplement(supplement, data) if supplement else (None, 0)
+    extra, supplements = load_supplements(supplement or None, data)
     out = Path(out_dir) if out_dir else Path(__file__).resolve().parent / "artifacts" / head_version
     out.mkdir(parents=True, exist_ok=True)
     say(f"{len(data.articles)} labelled articles, sha256 {data.sha256[:12]}")
-    if extra is not None:
+    for record in supplements:
         say(
-            f"supplement: {len(extra.articles)} labelled articles in every fit, sha256 {extra.sha256[:12]}"
+            f"supplement {record['path']}: {record['n']} labelled articles in every fit, "
+            f"sha256 {record['sha256'][:12]}"
             + (
-                f" ({overlaps} left out: the same story as a passage of {Path(data.path).name})"
-                if overlaps
+                f" ({record['left_out_as_near_duplicates']} left out: the same story as a passage of "
+                f"{Path(data.path).name})"
+                if record["left_out_as_near_duplicates"]
                 else ""
             )
         )
@@ -851,14 +883,7 @@ def train(
             "seed": seed,
         },
         "data": {"path": Path(data.path).name, "sha256": data.sha256, "n": len(data.articles)},
-        "supplement": None
-        if extra is None
-        else {
-            "path": Path(extra.path).name,
-            "sha256": extra.sha256,
-            "n": len(extra.articles),
-            "left_out_as_near_duplicates": overlaps,
-        },
+        "supplement": supplements or None,
         "created_unix": int(time.time()),
     }
     _write_head(
@@ -870,7 +895,12 @@ def train(
         encoder=encoder,
         say=say,
     )
-    metrics: dict[str, Any] = {"oof_with_final_thresholds": oof_metrics}
+    # what the figures are on (data) and what every fit also saw (supplement)
+    metrics: dict[str, Any] = {
+        "data": manifest["data"],
+        "supplement": manifest["supplement"],
+        "oof_with_final_thresholds": oof_metrics,
+    }
     metrics["fit_seconds"] = round(time.monotonic() - t0, 1)
     if cross_validation:
         say(f"nested grouped {folds}-fold cross-validation ({inner_folds} inner folds)")
@@ -984,6 +1014,9 @@ def evaluate(
     metrics = metrics_from_predictions(data.y, pred)
     metrics["data_sha256"] = data.sha256
     manifest = classifier.head.manifest
-    trained_on = {(manifest.get(k) or {}).get("sha256") for k in ("data", "supplement")}
+    # "supplement" is a list of files (one object in artifacts before minilm-context-v6)
+    supplement = manifest.get("supplement") or []
+    supplement = [supplement] if isinstance(supplement, dict) else supplement
+    trained_on = {r.get("sha256") for r in [manifest.get("data") or {}, *supplement]}
     metrics["trained_on_this_file"] = data.sha256 in trained_on
     return metrics, scores, thresholds, data.y

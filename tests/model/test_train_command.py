@@ -40,6 +40,9 @@ def _train(data: Path, out: Path, seed: int) -> None:
             "torch",
             "--folds",
             "3",
+            # the short examples only: the packaged context articles would triple the encoding time
+            "--supplement",
+            str(DEFAULT_SUPPLEMENT),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -65,13 +68,18 @@ def test_artifact_has_versioned_metadata(trained: tuple[Path, Path, Path]) -> No
     assert manifest["data"]["n"] == len(ALL_ARTICLES)
     assert manifest["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
     # the packaged supplement joined the fit, without its items that retell a corpus article
-    supplement = manifest["supplement"]
+    [supplement] = manifest["supplement"]
+    assert supplement["path"] == DEFAULT_SUPPLEMENT.name
     assert supplement["sha256"] == hashlib.sha256(DEFAULT_SUPPLEMENT.read_bytes()).hexdigest()
     lines = len(DEFAULT_SUPPLEMENT.read_text(encoding="utf-8").splitlines())
     assert supplement["n"] + supplement["left_out_as_near_duplicates"] == lines
     assert manifest["thresholds_version"].startswith(manifest["head_version"])
     assert set(thresholds["thresholds"]) == set(CATEGORIES)
-    assert "oof_with_final_thresholds" in json.loads((a / "metrics.json").read_text())
+    metrics = json.loads((a / "metrics.json").read_text())
+    assert "oof_with_final_thresholds" in metrics
+    # the metrics say what they were measured on and what every fit also saw
+    assert metrics["data"] == manifest["data"]
+    assert metrics["supplement"] == [supplement]
 
 
 def test_same_seed_same_artifact(trained: tuple[Path, Path, Path]) -> None:

@@ -205,3 +205,28 @@ def test_bad_long_weights_fail_when_the_artifact_loads(tmp_path: Path, bad: obje
     d = _artifact(tmp_path, {"long_weights": {**manifest["long_weights"], "word": bad}})
     with pytest.raises(ValueError, match="weight of 'word'"):
         Head.load(d)
+
+
+def test_a_component_with_weight_zero_in_both_calibrations_is_neither_needed_nor_loaded(
+    tmp_path: Path,
+) -> None:
+    manifest = json.loads((shipped_artifact() / "manifest.json").read_text())
+    zero = [0.0] * K
+    d = _artifact(
+        tmp_path,
+        {
+            "weights": {**manifest["weights"], "char": zero},
+            "long_weights": {**manifest["long_weights"], "char": 0.0},
+        },
+    )
+    (d / "char.json").unlink()
+    (d / "char.npz").unlink()
+    head = Head.load(d)
+    assert head.char is None
+    assert head.word is not None
+    # zero in one calibration only: still loaded, as the other one needs it
+    d2 = _artifact(tmp_path / "b", {"weights": {**manifest["weights"], "char": zero}})
+    assert Head.load(d2).char is not None
+    (d2 / "char.npz").unlink()
+    with pytest.raises(FileNotFoundError):
+        Head.load(d2)

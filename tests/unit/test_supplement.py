@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from schemas import CATEGORIES
 from streams.classifier import train as t
@@ -16,6 +17,7 @@ from tests.corpus import ALL_ARTICLES
 
 REPO = Path(__file__).resolve().parents[2]
 FLASHES = REPO / "bench" / "data" / "flashes.jsonl"
+LONG_ARTICLES = REPO / "bench" / "data" / "long_articles.jsonl"
 
 STORY = (
     "Border guards of Arland and Belmark exchanged fire at the river crossing near Tolvik on Monday, "
@@ -100,13 +102,22 @@ def test_no_fold_tests_the_supplement() -> None:
     assert oof["word"].shape[0] == len(rows)
 
 
-def test_shipped_supplement_covers_every_category_and_not_the_held_out_flashes() -> None:
-    supplement = t.load_dataset(t.DEFAULT_SUPPLEMENT)
+@pytest.mark.parametrize(
+    ("path", "least_per_category", "hard_negatives", "median_words"),
+    [(t.DEFAULT_SUPPLEMENT, 10, 50, (10, 60)), (t.CONTEXT_ARTICLES, 25, 40, (350, 600))],
+)
+def test_shipped_supplement_covers_every_category_and_no_held_out_story(
+    path: Path, least_per_category: int, hard_negatives: int, median_words: tuple[int, int]
+) -> None:
+    supplement = t.load_dataset(path)
     counts = supplement.y.sum(0)
-    assert counts.min() >= 10, dict(zip(CATEGORIES, counts.tolist(), strict=True))
-    assert (supplement.y.sum(1) == 0).sum() >= 50  # hard negatives
-    flashes = t.load_dataset(FLASHES)
-    assert t.overlapping(supplement.texts(), flashes.texts()) == []
+    assert counts.min() >= least_per_category, dict(zip(CATEGORIES, counts.tolist(), strict=True))
+    assert (supplement.y.sum(1) == 0).sum() >= hard_negatives
+    lo, hi = median_words
+    assert lo <= np.median([len(a.body.split()) for a in supplement.articles]) <= hi
+    for held_out in (FLASHES, LONG_ARTICLES):
+        assert t.overlapping(supplement.texts(), t.load_dataset(held_out).texts()) == [], held_out.name
+    assert t.DEFAULT_SUPPLEMENTS == (t.DEFAULT_SUPPLEMENT, t.CONTEXT_ARTICLES)
 
 
 def test_supplement_and_no_supplement_exclude_each_other(tmp_path: Path) -> None:
@@ -122,3 +133,99 @@ def test_supplement_and_no_supplement_exclude_each_other(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "exclude each other" in result.output
     assert not (tmp_path / "a").exists()
+
+
+def test_nested_cross_validation_never_tests_or_calibrates_on_the_supplement(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    feats, idx = _features(
+        EXTRA + [(f"A line written about {c.replace('_', ' ')}.", {c}) for c in CATEGORIES]
+    )
+    groups = t.group_near_duplicates(feats.texts[: len(idx)])
+    supplement = set(feats.train_only.tolist())
+    predicted: list[set[int]] = []
+    real_predict = t.predict_parts
+
+    def recording_predict(parts, feats_, rows):  # type: ignore[no-untyped-def]
+        predicted.append(set(np.asarray(rows).tolist()))
+        return real_predict(parts, feats_, rows)
+
+    monkeypatch.setattr(t, "predict_parts", recording_predict)
+    cv = t.cross_validate(feats, groups, {"word": 1.0}, folds=3, inner_folds=2, seed=0)
+    assert predicted
+    assert all(not rows & supplement for rows in predicted)
+    # the metrics count the training file's passages only, each tested once
+    assert cv["n"] == len(idx)
+    tested = set().union(*predicted)
+    assert set(idx.tolist()) <= tested
+
+
+def test_load_supplements_joins_files_and_records_each(tmp_path: Path) -> None:
+    data = t.load_dataset(_write(tmp_path / "data.jsonl", [(STORY, ["use_of_force"]), (OTHER, [])]))
+    a = _write(
+        tmp_path / "a.jsonl", [(RETOLD, ["use_of_force"]), ("Dastovia shelled a village.", ["use_of_force"])]
+    )
+    b = _write(tmp_path / "b.jsonl", [("Wendland expelled two envoys.", ["diplomatic_rupture"])])
+    extra, records = t.load_supplements([a, b], data)
+    assert extra is not None
+    assert [x.body for x in extra.articles] == [
+        "Dastovia shelled a village.",
+        "Wendland expelled two envoys.",
+    ]
+    assert [(r["path"], r["n"], r["left_out_as_near_duplicates"]) for r in records] == [
+        ("a.jsonl", 1, 1),
+        ("b.jsonl", 1, 0),
+    ]
+    assert t.load_supplements(None, data) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ([], t.DEFAULT_SUPPLEMENTS),
+        (["--no-supplement"], None),
+        (["--supplement", "A", "--supplement", "B"], ("A", "B")),
+    ],
+)
+def test_train_command_passes_the_supplement_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: list[str], expected: object
+) -> None:
+    from click.testing import CliRunner
+
+    from streams.classifier.cli import train_command
+
+    seen: dict[str, object] = {}
+
+    def fake_train(data: str, out: str | None, **kwargs: object) -> dict[str, object]:
+        seen.update(kwargs)
+        return {"train_seconds": 0.0}
+
+    monkeypatch.setattr(t, "train", fake_train)
+    for name in ("A", "B"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    data = _write(tmp_path / "data.jsonl", [(STORY, ["use_of_force"])])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(train_command, ["--data", str(data), *options])
+    assert result.exit_code == 0, result.output
+    assert seen["supplement"] == expected
+
+
+class _ManifestOnly:
+    """Wiring fake for ``evaluate``: scores nothing, carries an artifact manifest."""
+
+    def __init__(self, manifest: dict[str, object]) -> None:
+        self.head = type("Head", (), {"manifest": manifest})()
+
+    def score(self, batch: list[object]) -> tuple[np.ndarray, np.ndarray, None, None]:
+        n = len(batch)
+        return np.zeros((n, len(CATEGORIES))), np.full((n, len(CATEGORIES)), 0.5), None, None
+
+
+@pytest.mark.parametrize("layout", ["list", "object"])
+def test_evaluate_knows_supplement_files_of_either_manifest_layout(tmp_path: Path, layout: str) -> None:
+    supplement = t.load_dataset(_write(tmp_path / "extra.jsonl", [(STORY, ["use_of_force"])]))
+    other = t.load_dataset(_write(tmp_path / "other.jsonl", [(OTHER, [])]))
+    record = {"path": "extra.jsonl", "sha256": supplement.sha256, "n": 1}
+    # artifacts before minilm-context-v6 recorded one supplement object, later ones a list
+    manifest = {"data": {"sha256": "0" * 64}, "supplement": [record] if layout == "list" else record}
+    classifier = _ManifestOnly(manifest)
+    assert t.evaluate(classifier, supplement)[0]["trained_on_this_file"]
+    assert not t.evaluate(classifier, other)[0]["trained_on_this_file"]
