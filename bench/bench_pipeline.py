@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from schemas import Article  # noqa: E402
-from streams.app import default_classifier_loader  # noqa: E402
 from streams.config import Settings  # noqa: E402
-from streams.kafka_local import free_port_block, start_cluster, stop_cluster  # noqa: E402
+from streams.localkafka.launcher import free_port_block, start_cluster, stop_cluster  # noqa: E402
 from streams.pipeline.classify import classify_articles  # noqa: E402
 from streams.pipeline.decode import utc_now  # noqa: E402
 from streams.topics import ALERTS, ARTICLES, CLASSIFIED  # noqa: E402
-from streams.worker_process import WorkerProcess  # noqa: E402
+from streams.worker.app import default_classifier_loader  # noqa: E402
+from streams.worker.process import WorkerProcess  # noqa: E402
 
 BATCH = Settings().batch_max  # the worker's default batch size
 

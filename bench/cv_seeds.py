@@ -35,8 +35,8 @@ def seeds_arg(text: str) -> list[int]:
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from schemas import CATEGORIES
-    from streams.classifier import train as training
     from streams.classifier.model import shipped_artifact
+    from streams.training import train as training
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, type=Path)

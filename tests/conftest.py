@@ -1,7 +1,7 @@
 """Fixtures shared by every test package.
 
 ``kafka``: one real single-node Apache Kafka per test session, started by the project's own
-launcher (:mod:`streams.kafka_local`) on free ports with a state dir of its own, so it never
+launcher (:mod:`streams.localkafka.launcher`) on free ports with a state dir of its own, so it never
 touches a cluster a developer runs with ``flashpoint kafka up``. It starts only when a test asks
 for it, and a launcher failure fails those tests: they never skip.
 
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams import kafka_local
+from streams.localkafka import launcher as kafka_local
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ import sys
 
 import faust
 
-from streams.app import build_app, default_classifier_loader
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, get_settings
+from streams.worker.app import build_app, default_classifier_loader
 
 
 def main() -> None:

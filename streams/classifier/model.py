@@ -16,7 +16,7 @@ How an article is scored (see docs/MODEL_CARD.md for why):
 4. A category is signalled when its score reaches its threshold (chosen on out-of-fold
    predictions at training time, stored with the head). Articles whose kept text has more than
    ``long_words`` words (250) use their own cue weights and thresholds, calibrated on long
-   articles (:func:`streams.classifier.train.calibrate`).
+   articles (:func:`streams.training.train.calibrate`).
 5. Evidence (only for articles with a signal): the same models applied to each sentence alone
    score the sentences; the best sentence of a signalled category is its evidence, with any
    other sentence that passes the category's threshold on its own (at most three, in reading

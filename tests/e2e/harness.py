@@ -11,10 +11,10 @@ from pathlib import Path
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
-from streams.kafka_local import Cluster, free_port_block
+from streams.localkafka.launcher import Cluster, free_port_block
 from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS
-from streams.worker_process import WorkerProcess
-from tests.corpus import ALL_ARTICLES, ESCALATIONS
+from streams.worker.process import WorkerProcess
+from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
 
 MAX_BODY_CHARS = 20_000
 POISON = "POISON-PILL-7f3a"

@@ -15,10 +15,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import Article
-from streams.kafka_local import Cluster
+from streams.localkafka.launcher import Cluster
 from streams.pipeline.alert import alert_id
-from streams.worker_process import WorkerProcess
-from tests.corpus import ESCALATIONS, HARD_NEGATIVES
+from streams.worker.process import WorkerProcess
 from tests.e2e.harness import (
     POISON,
     Input,
@@ -32,6 +31,7 @@ from tests.e2e.harness import (
     start_worker,
     valid_inputs,
 )
+from tests.support.corpus import ESCALATIONS, HARD_NEGATIVES
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model, pytest.mark.e2e]
 

@@ -1,6 +1,6 @@
 """The local Kafka launcher against real brokers: clients, Faust, a 3-node cluster, failures.
 
-Every test here uses brokers started by :mod:`streams.kafka_local`; when the launcher is broken
+Every test here uses brokers started by :mod:`streams.localkafka.launcher`; when the launcher is broken
 they fail (the ``kafka`` fixture fails, it never skips).
 """
 
@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
-from streams import kafka_local
-from streams.kafka_local import Cluster
+from streams.localkafka import launcher as kafka_local
+from streams.localkafka.launcher import Cluster
 
 pytestmark = pytest.mark.kafka
 
@@ -262,7 +262,7 @@ def _run_launcher(args: list[str], path_dirs: list[Path], tmp_path: Path) -> sub
     # An empty cache: the launcher must fetch the jars, so it needs mvn.
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     return subprocess.run(
-        [sys.executable, "-m", "streams.kafka_local", *args],
+        [sys.executable, "-m", "streams.localkafka.launcher", *args],
         env=env,
         capture_output=True,
         text=True,

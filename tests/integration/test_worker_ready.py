@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.kafka_local import Cluster, free_port_block
-from streams.worker_process import WorkerProcess
+from streams.localkafka.launcher import Cluster, free_port_block
+from streams.worker.process import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model]
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from schemas import CATEGORIES
-from streams.classifier.cli import eval_command
-from streams.classifier.train import best_threshold, metrics_from_predictions
+from streams.cli.model import eval_command
+from streams.training.train import best_threshold, metrics_from_predictions
 from tests.model.test_model import HARD_NEGATIVES, POSITIVES
 
 pytestmark = pytest.mark.model

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from schemas import ClassifiedArticle
-from streams.commands import classify_command
-from tests.corpus import ESCALATIONS, HARD_NEGATIVES
+from streams.cli.articles import classify_command
+from tests.support.corpus import ESCALATIONS, HARD_NEGATIVES
 
 pytestmark = pytest.mark.model
 

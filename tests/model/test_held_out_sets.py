@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from streams.classifier.model import EscalationClassifier, load_classifier
-from streams.classifier.train import DEFAULT_SUPPLEMENTS, evaluate, load_dataset
+from streams.training.train import DEFAULT_SUPPLEMENTS, evaluate, load_dataset
 
 pytestmark = pytest.mark.model
 

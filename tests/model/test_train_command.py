@@ -17,10 +17,10 @@ from click.testing import CliRunner
 
 from schemas import CATEGORIES
 from schemas.events import Article
-from streams.classifier.cli import train_command
 from streams.classifier.model import EscalationClassifier
-from streams.classifier.train import DEFAULT_SUPPLEMENT
-from tests.corpus import ALL_ARTICLES, ESCALATIONS
+from streams.cli.model import train_command
+from streams.training.train import DEFAULT_SUPPLEMENT
+from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

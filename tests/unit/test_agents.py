@@ -9,13 +9,13 @@ import pytest
 from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
 
 from schemas import Article
-from streams import agents
-from streams.agents import Runtime, is_retriable
 from streams.config import Settings
 from streams.pipeline.classify import classify_articles
 from streams.pipeline.route import Output
 from streams.topics import CLASSIFIED
-from tests.fakes import KeywordClassifier
+from streams.worker import agents
+from streams.worker.agents import Runtime, is_retriable
+from tests.support.fakes import KeywordClassifier
 from tests.unit.test_pipeline import T0
 
 

@@ -180,7 +180,7 @@ def test_dockerfile_builds_the_package() -> None:
     assert instructions[0] == "FROM python:3.11-slim"
     assert 'ENTRYPOINT ["flashpoint"]' in instructions
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'flashpoint = "streams.cli:main"' in pyproject
+    assert 'flashpoint = "streams.cli.main:main"' in pyproject
     copies = [shlex.split(line)[1:-1] for line in instructions if line.startswith("COPY ")]
     sources = [src for srcs in copies for src in srcs]
     assert {"pyproject.toml", "streams", "schemas", "samples"} <= set(sources)

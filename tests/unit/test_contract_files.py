@@ -13,8 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from streams.config import Settings
-from streams.contract import (
+from streams.cli.contract import (
     ASYNCAPI_FILE,
     MODELS,
     SCHEMAS_DIR,
@@ -23,6 +22,7 @@ from streams.contract import (
     export_contract,
     json_schema_path,
 )
+from streams.config import Settings
 from streams.pipeline.decode import ERROR_TYPES
 from streams.topics import REGISTRY
 

@@ -12,7 +12,7 @@ import pytest
 from schemas import CATEGORIES
 from streams.classifier.cues import DEFAULT_LEXICON, CueModel, load_lexicon
 from streams.classifier.model import Head, combine_weighted, shipped_artifact
-from streams.classifier.train import choose_category_weights
+from streams.training.train import choose_category_weights
 
 THREAT = CATEGORIES.index("threat")
 

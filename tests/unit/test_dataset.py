@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from schemas import CATEGORIES
-from streams.classifier import train as training
-from streams.classifier.cli import eval_command, format_metrics, train_command
+from streams.cli.model import eval_command, format_metrics, train_command
+from streams.training import train as training
 
 GOOD = {
     "id": "g1",

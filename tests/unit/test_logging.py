@@ -7,8 +7,8 @@ import json
 import logging
 import logging.config
 
-from streams.app import logging_config
 from streams.config import Settings
+from streams.worker.app import logging_config
 
 
 def test_json_logs_carry_topic_partition_offset_and_article_id() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from schemas import CATEGORIES
 from streams.classifier.model import EmbeddingHead, Head, combine_weighted, shipped_artifact
-from streams.classifier.train import (
+from streams.training.train import (
     CONCAT_PARTS,
     LONG_WORDS,
     Calibration,

@@ -9,7 +9,7 @@ import pytest
 from schemas import Article, ModelInfo
 from streams.pipeline.alert import alert_id, build_alert, summarise
 from streams.pipeline.classify import ClassificationFailure, classify_articles
-from tests.fakes import KeywordClassifier
+from tests.support.fakes import KeywordClassifier
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

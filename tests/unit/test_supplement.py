@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from schemas import CATEGORIES
-from streams.classifier import train as t
-from tests.corpus import ALL_ARTICLES
+from streams.training import train as t
+from tests.support.corpus import ALL_ARTICLES
 
 REPO = Path(__file__).resolve().parents[2]
 FLASHES = REPO / "bench" / "data" / "flashes.jsonl"
@@ -123,7 +123,7 @@ def test_shipped_supplement_covers_every_category_and_no_held_out_story(
 def test_supplement_and_no_supplement_exclude_each_other(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from streams.classifier.cli import train_command
+    from streams.cli.model import train_command
 
     data = _write(tmp_path / "data.jsonl", [(STORY, ["use_of_force"])])
     result = CliRunner().invoke(
@@ -190,7 +190,7 @@ def test_train_command_passes_the_supplement_files(
 ) -> None:
     from click.testing import CliRunner
 
-    from streams.classifier.cli import train_command
+    from streams.cli.model import train_command
 
     seen: dict[str, object] = {}
 

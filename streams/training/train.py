@@ -29,6 +29,7 @@ from schemas.events import Article
 from streams.classifier.cues import DEFAULT_LEXICON, CueModel
 from streams.classifier.lexical import LexicalModel
 from streams.classifier.model import (
+    ARTIFACTS_DIR,
     DEFAULT_HEAD_VERSION,
     EmbeddingHead,
     combine_by_length,
@@ -462,7 +463,7 @@ def build_features(
             if len(e):
                 feats.pooled[i] = EmbeddingHead.pool(e)
     if _on(weights, "sentence"):
-        from streams.classifier.finetune import hidden_cache
+        from streams.training.finetune import hidden_cache
 
         torch_enc = TorchEncoder(encoder)
         model: Any = torch_enc._model
@@ -524,7 +525,7 @@ def fit_parts(
             [feats.sentences[i] for i in idx], y, c=CUE_C, min_df=CUE_MIN_DF, seed=seed, lexicon=CUE_LEXICON
         )
     if _on(weights, "sentence"):
-        from streams.classifier.finetune import fit_sentence_scorer
+        from streams.training.finetune import fit_sentence_scorer
 
         assert feats.cache is not None
         assert feats.art_sents is not None
@@ -798,7 +799,7 @@ def train(
     np.random.seed(seed)
     data = load_dataset(data_path)  # DatasetError before anything is written
     extra, supplements = load_supplements(supplement or None, data)
-    out = Path(out_dir) if out_dir else Path(__file__).resolve().parent / "artifacts" / head_version
+    out = Path(out_dir) if out_dir else ARTIFACTS_DIR / head_version
     out.mkdir(parents=True, exist_ok=True)
     say(f"{len(data.articles)} labelled articles, sha256 {data.sha256[:12]}")
     for record in supplements:

@@ -11,12 +11,12 @@ import click
 
 def project_commands() -> list[click.Command]:
     """Every command Flashpoint adds to Faust's CLI."""
-    from streams.classifier.cli import eval_command, train_command
-    from streams.commands import classify_command, produce_command, tail_command
-    from streams.contract import contract_group
-    from streams.demo import demo_command
-    from streams.kafka_local import kafka_group
-    from streams.topic_admin import topics_group
+    from streams.admin.topics import topics_group
+    from streams.cli.articles import classify_command, produce_command, tail_command
+    from streams.cli.contract import contract_group
+    from streams.cli.demo import demo_command
+    from streams.cli.model import eval_command, train_command
+    from streams.localkafka.launcher import kafka_group
 
     return [
         kafka_group,
@@ -35,7 +35,7 @@ def main() -> None:
     """Entry point of the ``flashpoint`` console script."""
     from faust.cli.faust import cli
 
-    from streams.app import app
+    from streams.worker.app import app
 
     for command in project_commands():
         cli.add_command(command)

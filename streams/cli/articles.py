@@ -43,7 +43,7 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from streams.app import default_classifier_loader
+    from streams.worker.app import default_classifier_loader
 
     settings = get_settings()
     classifier = default_classifier_loader(settings.classifier)

@@ -29,10 +29,10 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_e
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings
-from streams.metrics import Metrics
 from streams.pipeline.decode import Source, utc_now
 from streams.pipeline.route import Message, Output, route_batch
 from streams.topics import ARTICLES, TopicSpec
+from streams.worker.metrics import Metrics
 
 log = logging.getLogger("flashpoint.agents")
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import click
 
-from streams.commands import describe, send_lines
+from streams.cli.articles import describe, send_lines
 from streams.config import get_settings
 from streams.topics import ALERTS, CLASSIFIED, DEAD_LETTERS
-from streams.worker_process import WorkerError, WorkerProcess
+from streams.worker.process import WorkerError, WorkerProcess
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "articles.jsonl"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles.jsonl"
 
 
 @click.command("demo")
@@ -28,7 +28,7 @@ def demo_command(articles: Path, timeout: float) -> None:
     """Run the main job on an embedded local Kafka with the sample articles."""
     from kafka import KafkaConsumer
 
-    from streams.kafka_local import free_port_block, start_cluster, stop_cluster
+    from streams.localkafka.launcher import free_port_block, start_cluster, stop_cluster
 
     base = get_settings()
     work = Path(tempfile.mkdtemp(prefix="flashpoint-demo-"))

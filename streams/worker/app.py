@@ -1,6 +1,6 @@
 """The Faust application: ``build_app(settings)`` and the module-level ``app``.
 
-``faust -A streams.app worker`` and ``flashpoint worker`` both use the module-level ``app``.
+``faust -A streams.worker.app worker`` and ``flashpoint worker`` both use the module-level ``app``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from platformdirs import user_data_dir
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
-from streams.agents import Runtime, wire
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
 from streams.topics import DEAD_LETTERS
+from streams.worker.agents import Runtime, wire
 
 log = logging.getLogger("flashpoint.app")
 
@@ -51,7 +51,7 @@ class FlashpointApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
-        from streams.topic_admin import create_topics
+        from streams.admin.topics import create_topics
 
         # The broker may still be starting (compose, Kubernetes): retry, bounded, then fail.
         async for attempt in AsyncRetrying(

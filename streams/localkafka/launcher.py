@@ -49,7 +49,7 @@ import platformdirs
 from streams.config import LOCAL_BROKER_PORT
 
 #: The pom that declares the broker's runtime classpath.
-POM_PATH = Path(__file__).resolve().parent.parent / "deploy" / "kafka" / "pom.xml"
+POM_PATH = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "pom.xml"
 #: How long ``up`` waits for every broker to answer an admin request.
 READY_TIMEOUT_S = 60.0
 #: How long ``down`` waits after SIGTERM before it sends SIGKILL.
@@ -884,4 +884,4 @@ def status_command(state_dir: Path | None) -> None:
 
 
 if __name__ == "__main__":
-    kafka_group(prog_name="python -m streams.kafka_local")
+    kafka_group(prog_name="python -m streams.localkafka.launcher")

@@ -1,4 +1,4 @@
-"""``flashpoint train`` and ``flashpoint eval``: plain click commands (registered by streams.cli)."""
+"""``flashpoint train`` and ``flashpoint eval``: plain click commands (registered by streams.cli.main)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def train_command(
     Thresholds come from grouped out-of-fold scores; unless --no-cv, a nested grouped
     cross-validation estimate (thresholds chosen inside each fold) is stored in metrics.json.
     """
-    from streams.classifier import train as t
+    from streams.training import train as t
 
     if supplement and no_supplement:
         raise click.UsageError("--supplement and --no-supplement exclude each other")
@@ -137,7 +137,7 @@ def eval_command(
     from tqdm import tqdm
 
     from streams.classifier.model import load_classifier
-    from streams.classifier.train import DatasetError, evaluate, load_dataset
+    from streams.training.train import DatasetError, evaluate, load_dataset
 
     for out in (plot, json_out):  # fail before the scoring, not after it
         if out and not Path(out).resolve().parent.is_dir():
