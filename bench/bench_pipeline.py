@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from schemas import Article  # noqa: E402
 from streams.config import Settings  # noqa: E402
-from streams.localkafka.launcher import free_port_block, start_cluster, stop_cluster  # noqa: E402
+from streams.localkafka import free_port_block, start_cluster, stop_cluster  # noqa: E402
 from streams.pipeline.classify import classify_articles  # noqa: E402
 from streams.pipeline.decode import utc_now  # noqa: E402
 from streams.topics import ALERTS, ARTICLES, CLASSIFIED  # noqa: E402
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> None:
     cluster = start_cluster(port=free_port_block(2), state_dir=work / "kafka", die_with_parent=True)
     base = Settings(broker=cluster.broker_url)
     classifier = default_classifier_loader(base.classifier)
-    articles = [Article.model_validate_json(v) for _, v in payloads(texts, args.articles, "bare")]
+    articles = [ARTICLES.decode(v) for _, v in payloads(texts, args.articles, "bare")]
     bare_rate(classifier, articles[:BATCH])  # warm-up
     prefix = "bench."
     worker = WorkerProcess(

@@ -4,6 +4,7 @@ This package imports nothing heavy (no Faust, no torch), so downstream consumers
 on it alone to read Flashpoint's topics.
 """
 
+from schemas.errors import ErrorType
 from schemas.events import (
     CATEGORIES,
     ESCALATION_CATEGORIES,
@@ -32,6 +33,7 @@ __all__ = [
     "Category",
     "ClassifiedArticle",
     "DeadLetter",
+    "ErrorType",
     "Evidence",
     "Level",
     "ModelInfo",

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.errors import ErrorType
 from schemas.text import normalise_text
 
 SCHEMA_VERSION: Final = 1
@@ -47,7 +48,7 @@ Category = Literal[
     "security_cooperation",
     "de_escalation",
 ]
-#: The nine categories of the codebook (shared TAXONOMY.md), in its order.
+#: The nine categories of the escalation codebook, in its order (docs/MODEL_CARD.md lists them).
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 #: The first eight: any of them makes an article an escalation; de-escalation does not.
 ESCALATION_CATEGORIES: Final[tuple[Category, ...]] = CATEGORIES[:-1]
@@ -213,6 +214,10 @@ class _Classification(_Event):
             raise ValueError(f"scores missing for {', '.join(missing)}")
         return value
 
+    def classification_fields(self) -> dict[str, Any]:
+        """The shared classification fields alone, by name: what an alert carries over."""
+        return {name: getattr(self, name) for name in _Classification.model_fields}
+
     @model_validator(mode="after")
     def _escalation_matches_signals(self) -> _Classification:
         expected = any(s.category in ESCALATION_CATEGORIES for s in self.signals)
@@ -264,7 +269,7 @@ class DeadLetter(_Event):
     source_topic: str | None = None
     source_partition: int | None = Field(default=None, ge=0)
     source_offset: int | None = Field(default=None, ge=0)
-    error_type: str = Field(min_length=1, description="Machine-readable reason, e.g. invalid_json.")
+    error_type: ErrorType = Field(description="Machine-readable reason: one of the registered error types.")
     error_message: str = Field(min_length=1, description="Human-readable reason with field paths.")
     received_at: AwareDatetime
     app_version: str

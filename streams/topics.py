@@ -1,12 +1,19 @@
-"""The one registry of Flashpoint's topics: names, partitions, retention, key and value schema.
+"""The one registry of Flashpoint's topics: names, retention, key and value schema, and codecs.
 
-No topic name is written anywhere else; code asks this module, with the settings' prefix.
+No topic name is written anywhere else; code asks this module, with the settings' prefix. Each
+:class:`TopicSpec` also owns its payloads' wire format: ``encode``/``decode`` turn an event into
+the message value and back, ``encode_key``/``decode_key`` do the same for the key, so no caller
+serialises by hand. (The worker reads the input topic through
+:func:`streams.pipeline.decode.decode_article` instead, which turns a bad payload into a dead
+letter where ``decode`` raises.)
 """
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -16,16 +23,21 @@ from streams.config import Settings
 DAY_MS: Final = 24 * 60 * 60 * 1000
 MIB: Final = 1024 * 1024
 
+EventT = TypeVar("EventT", bound=BaseModel)
+
 
 @dataclass(frozen=True)
-class TopicSpec:
-    """One topic as Flashpoint declares it."""
+class TopicSpec(Generic[EventT]):
+    """One topic as Flashpoint declares it, with the codec of its keys and values."""
 
     name: str
     role: Literal["input", "output", "dead_letter"]
     description: str
-    value_schema: type[BaseModel]
-    key: str
+    value_schema: type[EventT]
+    #: What the key holds, for people (the contract documents).
+    key_description: str
+    #: The key an event is published with (None: no key).
+    key_of: Callable[[EventT], bytes | None]
     cleanup_policy: Literal["delete", "compact"]
     retention_ms: int
     #: ``max.message.bytes`` of the topic; None = the broker's default (about 1 MiB).
@@ -44,13 +56,42 @@ class TopicSpec:
             cfg["min.insync.replicas"] = str(min(2, settings.replication))
         return cfg
 
+    def encode(self, event: EventT) -> bytes:
+        """The message value of ``event``: its JSON, UTF-8. Refuses an event of another schema."""
+        if not isinstance(event, self.value_schema):
+            raise TypeError(f"{self.name} carries {self.value_schema.__name__}, not {type(event).__name__}")
+        return event.model_dump_json().encode("utf-8")
+
+    def decode(self, value: bytes | None) -> EventT:
+        """The event in a message value; raises ``ValueError`` when it does not hold one."""
+        if value is None:
+            raise ValueError(f"a null value is not a {self.value_schema.__name__}")
+        return self.value_schema.model_validate_json(value)
+
+    def encode_key(self, event: EventT) -> bytes | None:
+        """The message key ``event`` is published with."""
+        return self.key_of(event)
+
+    def decode_key(self, key: bytes | None) -> str | None:
+        """A message key as text (UTF-8; a key that is not is shown with escapes)."""
+        return None if key is None else key.decode("utf-8", errors="backslashreplace")
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def _original_key(dead: DeadLetter) -> bytes | None:
+    return None if dead.original_key is None else base64.b64decode(dead.original_key)
+
 
 ARTICLES: Final = TopicSpec(
     name="news.articles.v1",
     role="input",
     description="Articles to classify (Article JSON); every version of a story keyed by its id.",
     value_schema=Article,
-    key="article id (UTF-8)",
+    key_description="article id (UTF-8)",
+    key_of=lambda article: _utf8(article.id),
     cleanup_policy="delete",
     retention_ms=7 * DAY_MS,
     # Stated, not inherited from the broker, because the dead-letter topic must hold any of them.
@@ -61,7 +102,8 @@ CLASSIFIED: Final = TopicSpec(
     role="output",
     description="One ClassifiedArticle per valid input article, escalation or not.",
     value_schema=ClassifiedArticle,
-    key="article id (UTF-8)",
+    key_description="article id (UTF-8)",
+    key_of=lambda classified: _utf8(classified.article_id),
     cleanup_policy="delete",
     retention_ms=7 * DAY_MS,
 )
@@ -70,7 +112,8 @@ ALERTS: Final = TopicSpec(
     role="output",
     description="An Alert for every escalation; alert_id is deterministic for de-duplication.",
     value_schema=Alert,
-    key="article id (UTF-8)",
+    key_description="article id (UTF-8)",
+    key_of=lambda alert: _utf8(alert.article.id),
     cleanup_policy="delete",
     retention_ms=30 * DAY_MS,
 )
@@ -79,7 +122,8 @@ DEAD_LETTERS: Final = TopicSpec(
     role="dead_letter",
     description="Inputs that could not be processed, with the original bytes and the reason.",
     value_schema=DeadLetter,
-    key="original key when there was one",
+    key_description="original key when there was one",
+    key_of=_original_key,
     cleanup_policy="delete",
     retention_ms=30 * DAY_MS,
     # A dead letter carries the original key and value in base64 (4/3 of the input, which
@@ -87,10 +131,16 @@ DEAD_LETTERS: Final = TopicSpec(
     max_message_bytes=2 * MIB,
 )
 
-REGISTRY: Final[tuple[TopicSpec, ...]] = (ARTICLES, CLASSIFIED, ALERTS, DEAD_LETTERS)
+REGISTRY: Final[tuple[TopicSpec[Any], ...]] = (ARTICLES, CLASSIFIED, ALERTS, DEAD_LETTERS)
+#: The word the CLI uses for each topic.
+SHORT_NAMES: Final[dict[str, TopicSpec[Any]]] = {
+    "articles": ARTICLES,
+    "classified": CLASSIFIED,
+    "alerts": ALERTS,
+    "dlq": DEAD_LETTERS,
+}
 
 
-def by_short_name(short: str) -> TopicSpec:
+def by_short_name(short: str) -> TopicSpec[Any]:
     """Look up a topic by the word the CLI uses: articles, classified, alerts, dlq."""
-    table = {"articles": ARTICLES, "classified": CLASSIFIED, "alerts": ALERTS, "dlq": DEAD_LETTERS}
-    return table[short]
+    return SHORT_NAMES[short]

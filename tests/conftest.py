@@ -1,7 +1,7 @@
 """Fixtures shared by every test package.
 
 ``kafka``: one real single-node Apache Kafka per test session, started by the project's own
-launcher (:mod:`streams.localkafka.launcher`) on free ports with a state dir of its own, so it never
+launcher (:mod:`streams.localkafka`) on free ports with a state dir of its own, so it never
 touches a cluster a developer runs with ``flashpoint kafka up``. It starts only when a test asks
 for it, and a launcher failure fails those tests: they never skip.
 
@@ -16,22 +16,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from streams.localkafka import launcher as kafka_local
+from streams.localkafka import Cluster, KafkaLauncherError, free_port_block, start_cluster, stop_cluster
 
 
 @pytest.fixture(scope="session")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_local.Cluster]:
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """The session's broker: ``.bootstrap`` (``127.0.0.1:PORT``) and ``.broker_url`` (``kafka://…``)."""
     state_dir = tmp_path_factory.mktemp("kafka-state")
     cluster = None
     error = ""
     for _ in range(3):
-        port = kafka_local.free_port_block(2)
+        port = free_port_block(2)
         try:
-            cluster = kafka_local.start_cluster(nodes=1, port=port, state_dir=state_dir, die_with_parent=True)
+            cluster = start_cluster(nodes=1, port=port, state_dir=state_dir, die_with_parent=True)
             break
-        except kafka_local.KafkaLauncherError as exc:
-            error = exc.message
+        except KafkaLauncherError as exc:
+            error = str(exc)
             # Another process took the port between the check and the bind: try other ports.
             if "in use" not in error:
                 break
@@ -40,7 +40,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[kafka_local.Clus
     try:
         yield cluster
     finally:
-        kafka_local.stop_cluster(cluster)
+        stop_cluster(cluster)
 
 
 @pytest.fixture

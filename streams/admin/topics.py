@@ -1,10 +1,10 @@
-"""``flashpoint topics create|list``: Flashpoint's topics on the broker, from the registry.
+"""Flashpoint's topics on the broker, from the registry (``flashpoint topics create|list``).
 
 :func:`create_topics` creates every registry topic that is missing (with the settings' prefix,
 partitions and replication and the topic's own configs) and leaves existing ones alone, so it
 is safe to run on every deploy. :func:`describe_topics` reads back what the broker holds and
 where it differs from the registry. Both take a :class:`~streams.config.Settings`; only the CLI
-layer reads the environment.
+layer (:mod:`streams.cli.topics`) reads the environment.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import click
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError
 from kafka.errors import for_code as error_for_code
 
-from streams.config import Settings, get_settings
+from streams.config import Settings
 from streams.topics import REGISTRY, TopicSpec
 
 CLIENT_ID: Final = "flashpoint-topics"
@@ -33,7 +32,7 @@ READY_TIMEOUT_MS: Final = 30_000
 class TopicState:
     """One registry topic as the broker holds it (or its absence), against what it should be."""
 
-    spec: TopicSpec
+    spec: TopicSpec[Any]
     name: str
     exists: bool
     partitions: int | None = None
@@ -124,7 +123,7 @@ def describe_topics(settings: Settings, *, timeout_s: float = DEFAULT_TIMEOUT_S)
     return states
 
 
-def _visible_config(spec: TopicSpec, settings: Settings, entries: dict[str, Any]) -> dict[str, str]:
+def _visible_config(spec: TopicSpec[Any], settings: Settings, entries: dict[str, Any]) -> dict[str, str]:
     """The registry's keys (whatever their source) and every per-topic override, by name."""
     wanted = spec.config(settings)
     return {
@@ -135,7 +134,7 @@ def _visible_config(spec: TopicSpec, settings: Settings, entries: dict[str, Any]
 
 
 def _drift(
-    spec: TopicSpec, settings: Settings, partitions: int, replication: int, config: dict[str, str]
+    spec: TopicSpec[Any], settings: Settings, partitions: int, replication: int, config: dict[str, str]
 ) -> tuple[str, ...]:
     found = []
     if partitions != settings.partitions:
@@ -146,66 +145,3 @@ def _drift(
         if config.get(key) != value:
             found.append(f"{key}={config.get(key)}, registry asks for {value}")
     return tuple(found)
-
-
-def _format_config(config: dict[str, str]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in config.items())
-
-
-@click.group(name="topics")
-def topics_group() -> None:
-    """Create and inspect Flashpoint's Kafka topics (from the topic registry)."""
-
-
-_timeout_option = click.option(
-    "--timeout",
-    "timeout_s",
-    type=click.FloatRange(min=0.1),
-    default=DEFAULT_TIMEOUT_S,
-    show_default=True,
-    help="Seconds to wait for the broker to answer.",
-)
-
-
-@topics_group.command(name="create")
-@_timeout_option
-def create_command(timeout_s: float) -> None:
-    """Create the missing topics; existing ones are reported, never altered."""
-    settings = get_settings()
-    try:
-        created = create_topics(settings, timeout_s=timeout_s)
-        states = {state.name: state for state in describe_topics(settings, timeout_s=timeout_s)}
-    except KafkaError as exc:
-        raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
-    for name, was_created in created.items():
-        state = states[name]
-        verb = "created" if was_created else "exists "
-        click.echo(
-            f"{verb} {name} partitions={state.partitions} replication={state.replication} "
-            f"{_format_config(state.config)}"
-        )
-        for line in state.drift:
-            click.echo(f"  drift: {line}", err=True)
-    count = sum(created.values())
-    click.echo(f"{count} created, {len(created) - count} already present")
-
-
-@topics_group.command(name="list")
-@_timeout_option
-def list_command(timeout_s: float) -> None:
-    """Show every registry topic with partitions, replication and config read from the broker."""
-    settings = get_settings()
-    try:
-        states = describe_topics(settings, timeout_s=timeout_s)
-    except KafkaError as exc:
-        raise click.ClickException(f"{settings.broker_servers()}: {type(exc).__name__}: {exc}") from exc
-    for state in states:
-        if not state.exists:
-            click.echo(f"{state.name}  MISSING (run `flashpoint topics create`)")
-            continue
-        click.echo(
-            f"{state.name}  partitions={state.partitions} replication={state.replication}  "
-            f"{_format_config(state.config)}"
-        )
-        for line in state.drift:
-            click.echo(f"  drift: {line}")

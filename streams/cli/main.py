@@ -1,7 +1,9 @@
 """``flashpoint``: Faust's own CLI (worker, send, agents, tables, ...) plus the project's commands.
 
 The project's commands are plain click commands added to Faust's root group, so
-``flashpoint worker`` and ``flashpoint kafka up`` share one entry point and one ``--help``.
+``flashpoint worker`` and ``flashpoint kafka up`` share one entry point and one ``--help``. Each
+command group lives in its own module here, on the shared :mod:`streams.cli.base`; the logic
+they call lives outside ``streams.cli`` and never imports click.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import click
 
 def project_commands() -> list[click.Command]:
     """Every command Flashpoint adds to Faust's CLI."""
-    from streams.admin.topics import topics_group
-    from streams.cli.articles import classify_command, produce_command, tail_command
+    from streams.cli.classify import classify_command
     from streams.cli.contract import contract_group
     from streams.cli.demo import demo_command
+    from streams.cli.kafka import kafka_group
     from streams.cli.model import eval_command, train_command
-    from streams.localkafka.launcher import kafka_group
+    from streams.cli.produce import produce_command
+    from streams.cli.tail import tail_command
+    from streams.cli.topics import topics_group
 
     return [
         kafka_group,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas import ClassifiedArticle
+from schemas import ClassifiedArticle, ErrorType
 from schemas.events import Article
 from streams.classifier.base import Assessment, Classifier, is_escalation
 from streams.pipeline.decode import utc_now
@@ -24,7 +24,7 @@ class ClassificationFailure:
     """An article the classifier could not process, even on its own."""
 
     article: Article
-    error_type: str
+    error_type: ErrorType
     error_message: str
 
 
@@ -54,7 +54,9 @@ def assess_resilient(
             (one,) = classifier.assess([article])
         except Exception as exc:
             log.error("classifier failed on article %s: %r", article.id, exc)
-            results.append(ClassificationFailure(article, "classifier_error", f"{type(exc).__name__}: {exc}"))
+            results.append(
+                ClassificationFailure(article, ErrorType.CLASSIFIER_ERROR, f"{type(exc).__name__}: {exc}")
+            )
         else:
             results.append(one)
     return results
@@ -104,5 +106,5 @@ def classify_articles(
             )
         except ValueError as exc:  # the classifier produced something the contract rejects
             log.error("classification of %s violates the contract: %s", article.id, exc)
-            results.append(ClassificationFailure(article, "invalid_classification", str(exc)))
+            results.append(ClassificationFailure(article, ErrorType.INVALID_CLASSIFICATION, str(exc)))
     return results

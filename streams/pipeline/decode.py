@@ -2,7 +2,7 @@
 
 :func:`decode_article` never raises: every input yields either a valid article or a
 :class:`~schemas.DeadLetter` carrying the exact original bytes, where they came from and a
-machine-readable ``error_type`` (see :data:`ERROR_TYPES`) with a human-readable reason. The
+machine-readable :class:`~schemas.ErrorType` with a human-readable reason. The
 checks run cheapest first, so a 10 MB value is refused by its length without being read.
 """
 
@@ -18,35 +18,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import TypeAdapter, ValidationError
 
-from schemas import Article, DeadLetter
-
-EMPTY_MESSAGE: Final = "empty_message"
-MESSAGE_TOO_LARGE: Final = "message_too_large"
-NOT_UTF8: Final = "not_utf8"
-INVALID_JSON: Final = "invalid_json"
-NOT_AN_OBJECT: Final = "not_an_object"
-INVALID_ARTICLE: Final = "invalid_article"
-INTERNAL_ERROR: Final = "internal_error"
-
-#: Every ``error_type`` the decoder produces, with what it means (documented in docs/CONTRACT.md).
-ERROR_TYPES: Final[dict[str, str]] = {
-    EMPTY_MESSAGE: "The value is empty: zero bytes, or a null value (tombstone).",
-    MESSAGE_TOO_LARGE: (
-        "The value has more bytes than any article within the body limit can take "
-        "(see max_message_bytes); it is refused without being parsed."
-    ),
-    NOT_UTF8: "The value is not valid UTF-8.",
-    INVALID_JSON: (
-        "The value is not one JSON document: a syntax error, NaN or Infinity, a key repeated "
-        "in one object, a string with an unpaired surrogate escape, or nesting too deep."
-    ),
-    NOT_AN_OBJECT: "The JSON is valid but not an object (an array, a string, a number, ...).",
-    INVALID_ARTICLE: (
-        "The object is not a valid Article: the message lists each field path and reason "
-        "(missing id, unknown field, body over the limit, body empty after normalisation, ...)."
-    ),
-    INTERNAL_ERROR: "The decoder itself failed (a bug): the message names the exception.",
-}
+from schemas import Article, DeadLetter, ErrorType
 
 #: Longest error_message a dead letter carries; a long list of field errors is cut here.
 MAX_ERROR_MESSAGE_CHARS: Final = 4_000
@@ -88,7 +60,7 @@ def max_message_bytes(max_body_chars: int) -> int:
 class _RejectedError(Exception):
     """A reason to dead-letter, raised inside the decoder and never outside it."""
 
-    def __init__(self, error_type: str, message: str, article_id: str | None = None) -> None:
+    def __init__(self, error_type: ErrorType, message: str, article_id: str | None = None) -> None:
         super().__init__(message)
         self.error_type = error_type
         self.message = message
@@ -109,7 +81,7 @@ def decode_article(
     except _RejectedError as rejected:
         error_type, message, article_id = rejected.error_type, rejected.message, rejected.article_id
     except Exception as exc:  # the contract is "never raise": the bug is reported instead
-        error_type, message, article_id = INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None
+        error_type, message, article_id = ErrorType.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}", None
     try:
         received_at = now()
     except Exception:  # a broken clock must not lose the message
@@ -128,7 +100,7 @@ def decode_article(
 def _decode(value: bytes | None, max_body_chars: int) -> Article:
     if value is None or len(value) == 0:
         raise _RejectedError(
-            EMPTY_MESSAGE,
+            ErrorType.EMPTY_MESSAGE,
             "the message value is empty (zero bytes)"
             if value is not None
             else "the message value is null (a tombstone)",
@@ -136,7 +108,7 @@ def _decode(value: bytes | None, max_body_chars: int) -> Article:
     limit = max_message_bytes(max_body_chars)
     if len(value) > limit:
         raise _RejectedError(
-            MESSAGE_TOO_LARGE,
+            ErrorType.MESSAGE_TOO_LARGE,
             f"the message has {len(value)} bytes, over the {limit} bytes that an article with a "
             f"body of at most {max_body_chars} characters can take",
         )
@@ -148,18 +120,18 @@ def _decode(value: bytes | None, max_body_chars: int) -> Article:
     except UnicodeDecodeError as exc:
         start, end = exc.start + skip, exc.end + skip
         raise _RejectedError(
-            NOT_UTF8, f"not valid UTF-8: {exc.reason} at byte {start} ({raw[start:end]!r})"
+            ErrorType.NOT_UTF8, f"not valid UTF-8: {exc.reason} at byte {start} ({raw[start:end]!r})"
         ) from None
     document = _parse_json(text)
     if not isinstance(document, dict):
         raise _RejectedError(
-            NOT_AN_OBJECT, f"expected a JSON object (an Article), got {_json_kind(document)}"
+            ErrorType.NOT_AN_OBJECT, f"expected a JSON object (an Article), got {_json_kind(document)}"
         )
     article_id = _readable_id(document)
     try:
         return Article.model_validate(document, context={"max_body_chars": max_body_chars})
     except ValidationError as exc:
-        raise _RejectedError(INVALID_ARTICLE, format_validation_error(exc), article_id) from None
+        raise _RejectedError(ErrorType.INVALID_ARTICLE, format_validation_error(exc), article_id) from None
 
 
 class _DuplicateKeyError(ValueError):
@@ -184,16 +156,16 @@ def _parse_json(text: str) -> Any:
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise _RejectedError(INVALID_JSON, f"not valid JSON: {exc}") from None
+        raise _RejectedError(ErrorType.INVALID_JSON, f"not valid JSON: {exc}") from None
     except RecursionError:
-        raise _RejectedError(INVALID_JSON, "not valid JSON: nested too deeply") from None
+        raise _RejectedError(ErrorType.INVALID_JSON, "not valid JSON: nested too deeply") from None
     except ValueError as exc:
-        raise _RejectedError(INVALID_JSON, f"not valid JSON: {exc}") from None
+        raise _RejectedError(ErrorType.INVALID_JSON, f"not valid JSON: {exc}") from None
     for path, string in _strings(document):
         match = _SURROGATE.search(string)
         if match:
             raise _RejectedError(
-                INVALID_JSON,
+                ErrorType.INVALID_JSON,
                 f"not valid JSON text: the string at {path} contains an unpaired surrogate "
                 f"(\\u{ord(match.group()):04x}), which is not a Unicode character",
             )
@@ -242,7 +214,8 @@ def format_validation_error(exc: ValidationError) -> str:
     """``path: reason; path: reason`` for every error, e.g. ``id: Field required``."""
     parts = []
     for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        path = ".".join(str(part) for part in error["loc"]) or "(article)"
+        # An empty key is a field too: it shows as "" rather than vanishing from the path.
+        path = ".".join(str(part) or '""' for part in error["loc"]) or "(article)"
         reason = error["msg"].removeprefix("Value error, ")
         parts.append(f"{path}: {_cut(reason, 500)}")
     return "; ".join(parts)
@@ -256,7 +229,7 @@ def make_dead_letter(
     value: bytes | None,
     source: Source,
     *,
-    error_type: str,
+    error_type: ErrorType,
     error_message: str,
     article_id: str | None,
     app_version: str,
@@ -264,15 +237,21 @@ def make_dead_letter(
 ) -> DeadLetter:
     """A dead letter holding ``value`` exactly (base64), its source and the reason. Never raises.
 
-    Also used by the streaming agent for articles the classifier could not process. Values
-    that would make the dead letter itself invalid are repaired rather than refused: a
-    negative partition or offset (Kafka's "unknown") becomes None, a naive ``received_at`` is
-    taken as UTC, an empty type or message gets a placeholder and a long message is cut.
+    Also used for articles the classifier could not process. Values that would make the dead
+    letter itself invalid are repaired rather than refused: a negative partition or offset
+    (Kafka's "unknown") becomes None, a naive ``received_at`` is taken as UTC, an unregistered
+    error type becomes ``internal_error`` (its name kept in the message), an empty message gets
+    a placeholder and a long message is cut.
     """
     original = _as_bytes(value)
     key = _as_bytes(source.key) if source.key is not None else None
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         received_at = received_at.replace(tzinfo=UTC)
+    try:
+        error_type = ErrorType(error_type)
+    except ValueError:  # a caller passed a plain string that is not in the registry
+        error_message = f"unregistered error type {_safe_text(error_type)!r}: {error_message}"
+        error_type = ErrorType.INTERNAL_ERROR
     fields: dict[str, Any] = {
         "original": base64.b64encode(original).decode("ascii"),
         "original_key": base64.b64encode(key).decode("ascii") if key is not None else None,
@@ -280,7 +259,7 @@ def make_dead_letter(
         "source_topic": _safe_text(source.topic) or None,
         "source_partition": _non_negative(source.partition),
         "source_offset": _non_negative(source.offset),
-        "error_type": _safe_text(error_type) or "unknown",
+        "error_type": error_type,
         "error_message": _cut(_safe_text(error_message), MAX_ERROR_MESSAGE_CHARS) or "no reason given",
         "received_at": received_at,
         "app_version": _safe_text(app_version),

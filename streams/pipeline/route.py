@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
 from schemas.events import Article
@@ -34,11 +35,19 @@ class Message:
 
 @dataclass(frozen=True)
 class Output:
-    """One message to publish."""
+    """One event to publish, on the registry topic whose codec gives its key and value bytes."""
 
-    topic: TopicSpec
-    key: bytes | None
+    topic: TopicSpec[Any]
     value: ClassifiedArticle | Alert | DeadLetter
+
+    @property
+    def key(self) -> bytes | None:
+        """The message key, as the topic derives it from the event."""
+        return self.topic.encode_key(self.value)
+
+    def encode(self) -> bytes:
+        """The message value, as the topic encodes the event."""
+        return self.topic.encode(self.value)
 
 
 def where(source: Source, article_id: str | None) -> dict[str, object]:
@@ -61,7 +70,7 @@ def _dead(dead: DeadLetter, source: Source) -> list[Output]:
         dead.error_message[:300],
         extra=where(source, dead.article_id),
     )
-    return [Output(DEAD_LETTERS, source.key, dead)]
+    return [Output(DEAD_LETTERS, dead)]
 
 
 def route_batch(
@@ -104,11 +113,10 @@ def route_batch(
             )
             routed[i] = _dead(dead, source)
             continue
-        key = article.id.encode("utf-8")
-        routed[i] = [Output(CLASSIFIED, key, result)]
+        routed[i] = [Output(CLASSIFIED, result)]
         alert = build_alert(result, article)
         if alert is not None:
-            routed[i].append(Output(ALERTS, key, alert))
+            routed[i].append(Output(ALERTS, alert))
         log.debug(
             "classified %s v%d: level %s, signals %s",
             article.id,

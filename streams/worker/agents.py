@@ -2,12 +2,12 @@
 
 Delivery is at-least-once. A batch's offsets are acknowledged only after every output of the
 batch (classified article, alert, dead letter) has been acknowledged by the broker (acks=all,
-idempotent producer); Faust commits acknowledged offsets. Faust acknowledges a batch's events
-even when the code handling it raises, so nothing may escape that code: a send that keeps
-failing past ``producer_retries_max_seconds`` (or fails for a reason that retrying cannot fix),
-a model that cannot be loaded, or any unexpected error makes the worker exit with code 70
-*without* committing. Its supervisor restarts it and the batch is processed again: repeats are
-possible, losses are not, and repeated alerts carry identical ``alert_id``s.
+idempotent producer; see :mod:`streams.worker.publisher`); Faust commits acknowledged offsets.
+Faust acknowledges a batch's events even when the code handling it raises, so nothing may
+escape that code: an output the broker will not acknowledge, a model that cannot be loaded, or
+any unexpected error makes the worker exit with code 70 *without* committing. Its supervisor
+restarts it and the batch is processed again: repeats are possible, losses are not, and
+repeated alerts carry identical ``alert_id``s.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ from typing import Any, NoReturn
 import faust
 from faust.exceptions import ConsumerNotStarted
 from faust.types import EventT
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings
 from streams.pipeline.decode import Source, utc_now
-from streams.pipeline.route import Message, Output, route_batch
-from streams.topics import ARTICLES, TopicSpec
+from streams.pipeline.route import Message, route_batch
+from streams.topics import ARTICLES
 from streams.worker.metrics import Metrics
+from streams.worker.publisher import DeliveryError, Publisher
 
 log = logging.getLogger("flashpoint.agents")
 
@@ -45,19 +45,6 @@ def crash(reason: str) -> NoReturn:
     log.critical("%s: exiting without committing, so a restarted worker reprocesses this batch", reason)
     logging.shutdown()
     os._exit(EXIT_WITHOUT_COMMIT)
-
-
-def is_retriable(exc: BaseException) -> bool:
-    """Whether retrying could help: Kafka errors say so themselves; connection problems can."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        flag = getattr(seen, "retriable", None)
-        if flag is not None:
-            return bool(flag)
-        if isinstance(seen, (ConnectionError, TimeoutError, asyncio.TimeoutError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 @dataclass
@@ -75,15 +62,26 @@ class Runtime:
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier")
     )
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
+    publisher: Publisher = field(init=False)
 
-    def output_topic(self, spec: TopicSpec) -> faust.TopicT:
-        """The Faust topic object of a registry topic (raw bytes in and out)."""
-        name = spec.full_name(self.settings.topic_prefix)
-        if name not in self.topics:
-            self.topics[name] = self.app.topic(
-                name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    def __post_init__(self) -> None:
+        self.publisher = Publisher(
+            send=self.send,
+            prefix=self.settings.topic_prefix,
+            retry_for_seconds=self.settings.producer_retries_max_seconds,
+            on_delivered=lambda out: self.metrics.count_delivered(out.value),
+            on_retry=lambda out: self.metrics.send_retries.inc(),
+        )
+
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> Any:
+        """Queue one message on ``topic``; the returned future resolves on the broker's ack."""
+        if topic not in self.topics:
+            # Raw bytes in and out: the registry's TopicSpec encoded key and value already.
+            self.topics[topic] = self.app.topic(
+                topic, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
             )
-        return self.topics[name]
+        # force=True: publish now, never attached to the input event's ack.
+        return await self.topics[topic].send(key=key, value=value, force=True)
 
     async def load_model(self) -> None:
         """Load the classifier in the executor (never on the event loop), then mark ready."""
@@ -137,7 +135,7 @@ class Runtime:
         )
         self.metrics.classify_seconds.observe(time.perf_counter() - started)
         self.metrics.batch_size.observe(len(messages))
-        await self.publish([out for outputs in routed for out in outputs])
+        await self.publisher.publish([out for outputs in routed for out in outputs])
         latency = (utc_now() - received_at).total_seconds()
         for _ in messages:
             self.metrics.latency_seconds.observe(latency)
@@ -148,54 +146,11 @@ class Runtime:
             await self.process(events)
         except asyncio.CancelledError:
             raise
+        except DeliveryError as exc:
+            crash(str(exc))
         except Exception as exc:
             log.exception("unexpected error while processing a batch of %d", len(events))
             crash(f"unexpected {type(exc).__name__}: {exc}")
-
-    async def publish(self, outgoing: Sequence[Output]) -> None:
-        """Send in order, then wait until the broker acknowledged every message (with retries)."""
-        pending: list[tuple[Output, Any, BaseException | None]] = []
-        for out in outgoing:
-            try:
-                pending.append((out, await self._send(out), None))
-            except Exception as exc:  # raised by send itself: buffer full, metadata, too large
-                pending.append((out, None, exc))
-        for out, future, send_error in pending:
-            error = send_error
-            if future is not None:
-                try:
-                    await future
-                except Exception as exc:
-                    error = exc
-            if error is not None:
-                await self._send_until_acknowledged(out, error)
-            self.metrics.count_delivered(out.value)
-
-    async def _send(self, out: Output) -> Any:
-        topic = self.output_topic(out.topic)
-        # force=True: publish now, never attached to the input event's ack.
-        return await topic.send(key=out.key, value=out.value.model_dump_json().encode("utf-8"), force=True)
-
-    async def _send_until_acknowledged(self, out: Output, error: BaseException) -> None:
-        name = out.topic.full_name(self.settings.topic_prefix)
-        if not is_retriable(error):
-            crash(f"send to {name} failed and retrying cannot help ({error!r})")
-        log.warning("send to %s failed (%r); retrying", name, error)
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_delay(self.settings.producer_retries_max_seconds),
-                wait=wait_exponential(multiplier=0.5, max=15),
-                retry=retry_if_exception(is_retriable),
-                reraise=True,
-            ):
-                with attempt:
-                    self.metrics.send_retries.inc()
-                    await (await self._send(out))
-        except Exception as exc:
-            crash(
-                f"the broker did not acknowledge a message to {name} within "
-                f"{self.settings.producer_retries_max_seconds:.0f} s ({exc!r})"
-            )
 
 
 def wire(

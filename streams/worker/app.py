@@ -16,10 +16,12 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from platformdirs import user_data_dir
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
+from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
 from streams.topics import DEAD_LETTERS
 from streams.worker.agents import Runtime, wire
+from streams.worker.metrics import install_faust_sensors
 
 log = logging.getLogger("flashpoint.app")
 
@@ -133,6 +135,8 @@ def build_app(
     )
     app.flashpoint_settings = settings
     app.runtime = wire(app, settings, load_classifier)
+    install_faust_sensors(app, app.runtime.metrics.registry)
+    app.runtime.metrics.build_info.info({"version": __version__})
     return app
 
 

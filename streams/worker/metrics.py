@@ -1,12 +1,24 @@
-"""Prometheus metrics of one worker, on a registry of its own (served at ``/metrics``)."""
+"""Prometheus metrics of one worker, on a registry of its own (served at ``/metrics``).
+
+Two families share the registry: the domain counters below (``flashpoint_*``: articles,
+alerts by level and category, dead letters by error type, batch and latency histograms) and
+Faust's own transport sensors (``flashpoint_faust_*``: messages in and out, send and commit
+latency, rebalances, per-partition end and committed offsets), installed by
+:func:`install_faust_sensors`, plus the consumer lag Faust's offsets imply.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Final
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
+
+#: Name prefix of Faust's sensors: fixed, so dashboards do not depend on the app id.
+FAUST_PREFIX: Final = "flashpoint_faust"
 
 # Seconds: classification of a batch takes 0.05-5 s on two cores; end-to-end latency up to tens.
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -53,6 +65,7 @@ class Metrics:
             "flashpoint_send_retries", "Sends retried after a broker error.", registry=r
         )
         self.model_loaded = Gauge("flashpoint_model_loaded", "1 once the classifier is loaded.", registry=r)
+        self.build_info = Info("flashpoint_build", "Version of the running worker.", registry=r)
 
     def count_delivered(self, value: ClassifiedArticle | Alert | DeadLetter) -> None:
         """Count a message the broker has acknowledged, by what it is."""
@@ -68,3 +81,52 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
         return generate_latest(self.registry)
+
+
+class LagMonitor(PrometheusMonitor):
+    """Faust's Prometheus monitor plus a consumer-lag gauge per input partition.
+
+    Faust tracks each partition's end offset (when it fetches) and committed offset (when it
+    commits); their difference is the lag an operator scales and alerts on.
+    """
+
+    def __init__(self, metrics: FaustMetrics, lag: Gauge, **kwargs: Any) -> None:
+        super().__init__(metrics=metrics, **kwargs)
+        self._lag = lag
+
+    def _update_lag(self, tp: Any) -> None:
+        end = self.tp_end_offsets.get(tp)
+        committed = self.tp_committed_offsets.get(tp)
+        if end is not None:
+            # Before the first commit of a partition, everything up to its end is pending.
+            lag = max(0, end - (committed or 0))
+            self._lag.labels(topic=tp.topic, partition=tp.partition).set(lag)
+
+    def track_tp_end_offset(self, tp: Any, offset: int) -> None:
+        """Record a partition's end offset (Faust calls this on every fetch)."""
+        super().track_tp_end_offset(tp, offset)
+        self._update_lag(tp)
+
+    def on_tp_commit(self, tp_offsets: Any) -> None:
+        """Record committed offsets (Faust calls this after every commit)."""
+        super().on_tp_commit(tp_offsets)
+        for tp in tp_offsets:
+            self._update_lag(tp)
+
+    def _clear_partition_related_metrics(self) -> None:
+        # On a rebalance the partitions may move away: their lag is no longer ours to report.
+        super()._clear_partition_related_metrics()
+        self._lag.clear()
+
+
+def install_faust_sensors(app: Any, registry: CollectorRegistry) -> LagMonitor:
+    """Attach Faust's Prometheus sensors to ``app`` (a faust.App), on the worker's registry."""
+    lag = Gauge(
+        f"{FAUST_PREFIX}_consumer_lag",
+        "Messages not yet committed per topic/partition (end offset - committed offset).",
+        ["topic", "partition"],
+        registry=registry,
+    )
+    monitor = LagMonitor(metrics=FaustMetrics.create(registry, FAUST_PREFIX), lag=lag)
+    app.monitor = monitor
+    return monitor

@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
-from streams.localkafka.launcher import Cluster, free_port_block
-from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS
+from streams.localkafka import Cluster, free_port_block
+from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS, TopicSpec
 from streams.worker.process import WorkerProcess
 from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
 
@@ -111,7 +112,9 @@ class OutputReader:
     """Reads the output topics of one prefix from the beginning, incrementally."""
 
     def __init__(self, bootstrap: str, prefix: str) -> None:
-        self.topics = {s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS)}
+        self.topics: dict[str, TopicSpec[Any]] = {
+            s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS)
+        }
         self.consumer = KafkaConsumer(
             *self.topics,
             bootstrap_servers=bootstrap.split(","),
@@ -128,13 +131,15 @@ class OutputReader:
         while not done(self.out) and time.monotonic() < deadline:
             for records in self.consumer.poll(timeout_ms=500).values():
                 for r in records:
-                    spec = self.topics[r.topic]
-                    if spec is CLASSIFIED:
-                        self.out.classified.append(ClassifiedArticle.model_validate_json(r.value))
-                    elif spec is ALERTS:
-                        self.out.alerts.append(Alert.model_validate_json(r.value))
+                    event = self.topics[r.topic].decode(r.value)
+                    # Every output is keyed as its topic says (article id, or the original key).
+                    assert r.key == self.topics[r.topic].encode_key(event), (r.topic, r.key)
+                    if isinstance(event, ClassifiedArticle):
+                        self.out.classified.append(event)
+                    elif isinstance(event, Alert):
+                        self.out.alerts.append(event)
                     else:
-                        self.out.dead.append(DeadLetter.model_validate_json(r.value))
+                        self.out.dead.append(event)
         if not done(self.out):
             raise AssertionError(
                 f"outputs incomplete after {timeout:.0f} s: {len(self.out.classified)} classified, "

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from schemas import Article
-from streams.localkafka.launcher import Cluster
+from streams.localkafka import Cluster
 from streams.pipeline.alert import alert_id
+from streams.topics import ARTICLES
 from streams.worker.process import WorkerProcess
 from tests.e2e.harness import (
     POISON,
@@ -114,8 +114,7 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
 
         # Alerts: exactly for the escalations, with consistent fields and exact evidence.
         articles = {
-            (a.id, a.version): a
-            for a in (Article.model_validate_json(i.raw) for i in inputs if i.article is not None)
+            (a.id, a.version): a for a in (ARTICLES.decode(i.raw) for i in inputs if i.article is not None)
         }
         classified = {(c.article_id, c.article_version): c for c in out.classified}
         escalated = {k for k, c in classified.items() if c.escalation}

@@ -1,7 +1,8 @@
 """The local Kafka launcher against real brokers: clients, Faust, a 3-node cluster, failures.
 
-Every test here uses brokers started by :mod:`streams.localkafka.launcher`; when the launcher is broken
-they fail (the ``kafka`` fixture fails, it never skips).
+Every test here uses brokers started by :mod:`streams.localkafka` (directly or through the
+``flashpoint kafka`` commands of :mod:`streams.cli.kafka`); when the launcher is broken they fail
+(the ``kafka`` fixture fails, it never skips).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from click.testing import CliRunner
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
-from streams.localkafka import launcher as kafka_local
-from streams.localkafka.launcher import Cluster
+from streams import localkafka
+from streams.cli.kafka import kafka_group
+from streams.localkafka import Cluster
 
 pytestmark = pytest.mark.kafka
 
@@ -88,7 +90,7 @@ def test_fixture_broker_is_the_launchers(kafka: Cluster) -> None:
     assert kafka.bootstrap.startswith("127.0.0.1:")
     assert kafka.broker_url == f"kafka://{kafka.bootstrap}"
     assert [n.node_id for n in kafka.running_nodes()] == [1]
-    assert kafka_local.cluster_status(Path(kafka.state_file).parent) is not None
+    assert localkafka.cluster_status(Path(kafka.state_file).parent) is not None
 
 
 def test_kafka_python_round_trip(kafka: Cluster, unique: str) -> None:
@@ -231,10 +233,8 @@ def test_faust_agent_creates_topics_and_echoes(
 
 def test_up_while_running_refuses(kafka: Cluster) -> None:
     state_dir = Path(kafka.state_file).parent
-    port = kafka_local.free_port_block(2)
-    result = CliRunner().invoke(
-        kafka_local.kafka_group, ["up", "--port", str(port), "--state-dir", str(state_dir)]
-    )
+    port = localkafka.free_port_block(2)
+    result = CliRunner().invoke(kafka_group, ["up", "--port", str(port), "--state-dir", str(state_dir)])
     assert result.exit_code == 1, result.output
     assert "already running" in result.output
     assert kafka.bootstrap in result.output
@@ -243,12 +243,10 @@ def test_up_while_running_refuses(kafka: Cluster) -> None:
 
 def test_status_reports_running_and_not(kafka: Cluster, tmp_path: Path) -> None:
     runner = CliRunner()
-    running = runner.invoke(
-        kafka_local.kafka_group, ["status", "--state-dir", str(Path(kafka.state_file).parent)]
-    )
+    running = runner.invoke(kafka_group, ["status", "--state-dir", str(Path(kafka.state_file).parent)])
     assert running.exit_code == 0, running.output
     assert f"running: 1/1 node(s), bootstrap {kafka.bootstrap}" in running.output
-    idle = runner.invoke(kafka_local.kafka_group, ["status", "--state-dir", str(tmp_path)])
+    idle = runner.invoke(kafka_group, ["status", "--state-dir", str(tmp_path)])
     assert idle.exit_code == 1
     assert idle.output.strip() == "not running"
 
@@ -262,7 +260,7 @@ def _run_launcher(args: list[str], path_dirs: list[Path], tmp_path: Path) -> sub
     # An empty cache: the launcher must fetch the jars, so it needs mvn.
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     return subprocess.run(
-        [sys.executable, "-m", "streams.localkafka.launcher", *args],
+        [sys.executable, "-m", "streams.localkafka", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -274,7 +272,7 @@ def _run_launcher(args: list[str], path_dirs: list[Path], tmp_path: Path) -> sub
 def test_missing_java_is_a_one_line_error(tmp_path: Path) -> None:
     empty = tmp_path / "bin"
     empty.mkdir()
-    port = kafka_local.free_port_block(2)
+    port = localkafka.free_port_block(2)
     result = _run_launcher(
         ["up", "--port", str(port), "--state-dir", str(tmp_path / "state")], [empty], tmp_path
     )
@@ -289,8 +287,8 @@ def test_missing_java_is_a_one_line_error(tmp_path: Path) -> None:
 def test_missing_mvn_is_a_one_line_error(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "java").symlink_to(kafka_local.find_java())
-    port = kafka_local.free_port_block(2)
+    (bin_dir / "java").symlink_to(localkafka.find_java())
+    port = localkafka.free_port_block(2)
     result = _run_launcher(
         ["up", "--port", str(port), "--state-dir", str(tmp_path / "state")], [bin_dir], tmp_path
     )
@@ -306,7 +304,7 @@ def test_interrupted_fetch_leaves_no_cache(tmp_path: Path) -> None:
     """A fetch that dies half way (here: a fake mvn) leaves neither jars nor a staging dir."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "java").symlink_to(kafka_local.find_java())
+    (bin_dir / "java").symlink_to(localkafka.find_java())
     fake_mvn = bin_dir / "mvn"
     fake_mvn.write_text(
         textwrap.dedent(
@@ -320,7 +318,7 @@ def test_interrupted_fetch_leaves_no_cache(tmp_path: Path) -> None:
         )
     )
     fake_mvn.chmod(0o755)
-    port = kafka_local.free_port_block(2)
+    port = localkafka.free_port_block(2)
     result = _run_launcher(
         ["up", "--port", str(port), "--state-dir", str(tmp_path / "state")], [bin_dir, Path("/bin")], tmp_path
     )
@@ -343,7 +341,7 @@ def test_broker_that_dies_fails_fast_with_its_log(tmp_path: Path, monkeypatch: p
             #!/bin/sh
             case "$*" in
               *kafka.Kafka*) echo "Error: LinkageError while loading main class kafka.Kafka"; exit 1;;
-              *) exec {kafka_local.find_java()} "$@";;
+              *) exec {localkafka.find_java()} "$@";;
             esac
             """
         )
@@ -352,15 +350,15 @@ def test_broker_that_dies_fails_fast_with_its_log(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("JAVA_HOME", str(java_home))
     state_dir = tmp_path / "state"
     started = time.monotonic()
-    with pytest.raises(kafka_local.KafkaLauncherError) as failure:
-        kafka_local.start_cluster(port=kafka_local.free_port_block(2), state_dir=state_dir)
+    with pytest.raises(localkafka.KafkaLauncherError) as failure:
+        localkafka.start_cluster(port=localkafka.free_port_block(2), state_dir=state_dir)
     assert time.monotonic() - started < 30
-    message = failure.value.message
+    message = str(failure.value)
     assert "exited during startup" in message
     assert "LinkageError while loading main class kafka.Kafka" in message
     assert f"full logs: {state_dir / 'last-failure'}" in message
     assert (state_dir / "last-failure" / "node-1-stdout.log").is_file()
-    assert kafka_local.load_cluster(state_dir) is None
+    assert localkafka.load_cluster(state_dir) is None
 
 
 # ------------------------------------------------------------------------------------------
@@ -384,12 +382,12 @@ def _describe_once_led(admin: KafkaAdminClient, topic: str, partitions: int) -> 
 @pytest.mark.slow
 def test_three_nodes_survive_one_node_stopping(tmp_path: Path, unique: str) -> None:
     state_dir = tmp_path / "state"
-    port = kafka_local.free_port_block(6)
+    port = localkafka.free_port_block(6)
     runner = CliRunner()
     up = runner.invoke(
-        kafka_local.kafka_group, ["up", "--nodes", "3", "--port", str(port), "--state-dir", str(state_dir)]
+        kafka_group, ["up", "--nodes", "3", "--port", str(port), "--state-dir", str(state_dir)]
     )
-    cluster = kafka_local.load_cluster(state_dir)
+    cluster = localkafka.load_cluster(state_dir)
     try:
         assert up.exit_code == 0, up.output
         assert cluster is not None
@@ -413,24 +411,24 @@ def test_three_nodes_survive_one_node_stopping(tmp_path: Path, unique: str) -> N
         after = [f"after {i}".encode() for i in range(30)]
         _produce(bootstrap, topic, before)
         # Stop the leader of partition 0; min.insync.replicas=2 still holds with 2 of 3 up.
-        kafka_local.stop_node(cluster, leader)
+        localkafka.stop_node(cluster, leader)
         assert not cluster.node(leader).is_running()
         _produce(bootstrap, topic, after)
 
         received = _consume(bootstrap, topic, f"g-{unique}", len(before) + len(after))
         assert sorted(received) == sorted(before + after)
 
-        status = runner.invoke(kafka_local.kafka_group, ["status", "--state-dir", str(state_dir)])
+        status = runner.invoke(kafka_group, ["status", "--state-dir", str(state_dir)])
         assert status.exit_code == 0
         assert "degraded: 2/3 node(s)" in status.output
 
-        down = runner.invoke(kafka_local.kafka_group, ["down", "--state-dir", str(state_dir)])
+        down = runner.invoke(kafka_group, ["down", "--state-dir", str(state_dir)])
         assert down.exit_code == 0, down.output
         assert "stopped 3 node(s)" in down.output
-        assert kafka_local.java_processes_under(cluster.work_dir) == []
+        assert localkafka.java_processes_under(cluster.work_dir) == []
         assert not any(n.is_running() for n in cluster.nodes)
         assert not Path(cluster.work_dir).exists()
-        assert kafka_local.load_cluster(state_dir) is None
+        assert localkafka.load_cluster(state_dir) is None
     finally:
         if cluster is not None:
-            kafka_local.stop_cluster(cluster)
+            localkafka.stop_cluster(cluster)

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from streams.admin.topics import create_topics, describe_topics, topics_group
+from streams.admin.topics import create_topics, describe_topics
+from streams.cli.topics import topics_group
 from streams.config import Settings, get_settings
 from streams.topics import ARTICLES, REGISTRY
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.localkafka.launcher import Cluster, free_port_block
+from streams.localkafka import Cluster, free_port_block
 from streams.worker.process import WorkerProcess
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model]

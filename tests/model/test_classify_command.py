@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from schemas import ClassifiedArticle
-from streams.cli.articles import classify_command
+from streams.cli.classify import classify_command
 from tests.support.corpus import ESCALATIONS, HARD_NEGATIVES
 
 pytestmark = pytest.mark.model

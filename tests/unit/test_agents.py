@@ -1,90 +1,130 @@
-"""The agent's publishing: broker acknowledgement before counting, retries only where they help."""
+"""Publishing a batch: broker acknowledgement before counting, retries only where they help.
+
+The publisher is tested without Faust or a broker: ``send`` is a fake that fails the way
+aiokafka's producer does, with aiokafka's own error classes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
-from kafka.errors import KafkaTimeoutError, TopicAuthorizationFailedError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    RequestTimedOutError,
+    TopicAuthorizationFailedError,
+)
+from tenacity import wait_none
 
 from schemas import Article
-from streams.config import Settings
 from streams.pipeline.classify import classify_articles
 from streams.pipeline.route import Output
 from streams.topics import CLASSIFIED
-from streams.worker import agents
-from streams.worker.agents import Runtime, is_retriable
+from streams.worker.publisher import DeliveryError, Publisher, is_retriable
+from tests.support.corpus import T0
 from tests.support.fakes import KeywordClassifier
-from tests.unit.test_pipeline import T0
 
 
-class FlakyTopic:
-    """Fails the first ``failures`` sends (at send time or on the ack), then acknowledges."""
+class FlakySend:
+    """Fails the first ``failures`` sends (when queued or on the ack), then acknowledges."""
 
-    def __init__(self, failures: int, error: Exception, at_send: bool) -> None:
+    def __init__(self, failures: int, error: Exception, *, at_send: bool) -> None:
         self.failures, self.error, self.at_send = failures, error, at_send
-        self.sent: list[bytes] = []
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.attempts = 0
 
-    async def send(self, key: bytes | None, value: bytes, force: bool) -> Any:
-        assert force
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def __call__(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[Any]:
+        self.attempts += 1
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.failures:
             self.failures -= 1
             if self.at_send:
                 raise self.error
-            future.set_exception(self.error)
+            acknowledged.set_exception(self.error)
         else:
-            self.sent.append(value)
-            future.set_result(None)
-        return future
+            self.sent.append((topic, key, value))
+            acknowledged.set_result(None)
+        return acknowledged
 
 
-def _runtime(topic: FlakyTopic) -> Runtime:
-    runtime = Runtime(
-        app=None, settings=Settings(producer_retries_max_seconds=5), load_classifier=lambda s: None
-    )  # type: ignore[arg-type,return-value]
-    runtime.output_topic = lambda spec: topic  # type: ignore[assignment,method-assign,return-value]
-    return runtime
-
-
-def _output() -> Output:
-    article = Article(id="a", body="Washington warned of a strike.")
+def _output(article_id: str = "a") -> Output:
+    article = Article(id=article_id, body="Washington warned of a strike.")
     (classified,) = classify_articles(KeywordClassifier(), [article], [T0])
-    return Output(CLASSIFIED, b"a", classified)  # type: ignore[arg-type]
+    return Output(CLASSIFIED, classified)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("at_send", [True, False])
-def test_a_retriable_send_failure_is_retried_until_acknowledged(at_send: bool) -> None:
-    topic = FlakyTopic(2, KafkaTimeoutError("broker away"), at_send)
-    runtime = _runtime(topic)
-    asyncio.run(runtime.publish([_output()]))
-    assert len(topic.sent) == 1
-    assert runtime.metrics.classified._value.get() == 1
-    assert runtime.metrics.send_retries._value.get() >= 1
+def _publisher(send: FlakySend, delivered: list[Output], retries: list[Output]) -> Publisher:
+    return Publisher(
+        send=send,
+        prefix="test.",
+        retry_for_seconds=5,
+        wait=wait_none(),
+        on_delivered=delivered.append,
+        on_retry=retries.append,
+    )
 
 
-def test_a_non_retriable_failure_stops_the_worker_without_committing(monkeypatch: pytest.MonkeyPatch) -> None:
-    crashed: list[str] = []
+@pytest.mark.parametrize("at_send", [True, False], ids=["when-queued", "on-ack"])
+@pytest.mark.parametrize(
+    "error",
+    [KafkaTimeoutError(), RequestTimedOutError(), NotLeaderForPartitionError(), KafkaConnectionError()],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_retriable_failure_is_retried_until_acknowledged(error: Exception, at_send: bool) -> None:
+    send = FlakySend(2, error, at_send=at_send)
+    delivered: list[Output] = []
+    retries: list[Output] = []
+    out = _output()
+    asyncio.run(_publisher(send, delivered, retries).publish([out]))
+    assert send.sent == [("test.news.classified.v1", b"a", CLASSIFIED.encode(out.value))]  # type: ignore[arg-type]
+    assert delivered == [out]
+    assert len(retries) == 2
+    assert send.attempts == 3
 
-    def fake_crash(reason: str) -> None:
-        crashed.append(reason)
-        raise SystemExit(agents.EXIT_WITHOUT_COMMIT)
 
-    monkeypatch.setattr(agents, "crash", fake_crash)
-    topic = FlakyTopic(1, TopicAuthorizationFailedError("no"), at_send=False)
-    runtime = _runtime(topic)
-    with pytest.raises(SystemExit):
-        asyncio.run(runtime.publish([_output()]))
-    assert topic.sent == []
-    assert "retrying cannot help" in crashed[0]
-    assert runtime.metrics.classified._value.get() == 0
+@pytest.mark.parametrize(
+    "error", [TopicAuthorizationFailedError(), MessageSizeTooLargeError()], ids=lambda e: type(e).__name__
+)
+def test_a_non_retriable_failure_is_a_delivery_error_without_retry(error: Exception) -> None:
+    send = FlakySend(1, error, at_send=False)
+    delivered: list[Output] = []
+    retries: list[Output] = []
+    with pytest.raises(DeliveryError, match="retrying cannot help"):
+        asyncio.run(_publisher(send, delivered, retries).publish([_output()]))
+    assert send.sent == []
+    assert delivered == []
+    assert retries == []
+
+
+def test_a_failure_that_outlasts_the_retry_bound_is_a_delivery_error() -> None:
+    send = FlakySend(1_000_000, RequestTimedOutError(), at_send=False)
+    publisher = _publisher(send, [], [])
+    publisher.retry_for_seconds = 0.05
+    with pytest.raises(DeliveryError, match="did not acknowledge"):
+        asyncio.run(publisher.publish([_output()]))
+    assert send.sent == []
+
+
+def test_outputs_are_queued_in_order_and_each_counted_once_acknowledged() -> None:
+    send = FlakySend(0, RuntimeError("unused"), at_send=False)
+    delivered: list[Output] = []
+    outputs = [_output("a"), _output("b"), _output("c")]
+    asyncio.run(_publisher(send, delivered, []).publish(outputs))
+    assert [key for _, key, _ in send.sent] == [b"a", b"b", b"c"]
+    assert delivered == outputs
 
 
 def test_retriability_follows_the_error_chain() -> None:
     wrapped = RuntimeError("send failed")
-    wrapped.__cause__ = KafkaTimeoutError()
+    wrapped.__cause__ = RequestTimedOutError()
     assert is_retriable(wrapped)
+    assert is_retriable(KafkaTimeoutError())  # flagged not retriable by aiokafka; a retry cures it
     assert is_retriable(ConnectionResetError())
     assert not is_retriable(TopicAuthorizationFailedError())
+    assert not is_retriable(MessageSizeTooLargeError())
     assert not is_retriable(ValueError("message too large"))

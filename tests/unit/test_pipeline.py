@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from schemas import Article, ModelInfo
+from schemas import Article, ErrorType, ModelInfo
 from streams.pipeline.alert import alert_id, build_alert, summarise
 from streams.pipeline.classify import ClassificationFailure, classify_articles
+from tests.support.corpus import T0
 from tests.support.fakes import KeywordClassifier
-
-T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def art(aid: str, body: str, title: str = "", version: int = 1) -> Article:
@@ -64,6 +61,7 @@ def test_alerts_only_for_escalations(body: str, alerted: bool) -> None:
         assert alert.summary == "THREAT + USE OF FORCE — US: Headline"
         assert alert.article.title == "Headline"
         assert alert.signals == classified.signals
+        assert alert.classification_fields() == classified.classification_fields()
 
 
 def test_summary_without_title_uses_evidence_and_is_bounded() -> None:
@@ -98,8 +96,11 @@ def test_route_batch_gives_each_message_its_outputs_in_order() -> None:
         [CLASSIFIED],
     ]
     assert routed[0][0].key == b"a"
-    assert routed[1][0].value.error_type == "invalid_json"  # type: ignore[union-attr]
+    assert routed[0][1].key == b"a"
+    assert routed[0][0].encode() == CLASSIFIED.encode(routed[0][0].value)  # type: ignore[arg-type]
+    assert routed[1][0].key is None  # the input had no key: neither has its dead letter
+    assert routed[1][0].value.error_type == ErrorType.INVALID_JSON  # type: ignore[union-attr]
     poison = routed[2][0].value
-    assert poison.error_type == "classifier_error"  # type: ignore[union-attr]
+    assert poison.error_type == ErrorType.CLASSIFIER_ERROR  # type: ignore[union-attr]
     assert poison.original_bytes() == values[2]  # type: ignore[union-attr]
     assert poison.source_offset == 2  # type: ignore[union-attr]

@@ -22,12 +22,15 @@ from schemas import (
     ArticleRef,
     ClassifiedArticle,
     DeadLetter,
+    ErrorType,
     Evidence,
     ModelInfo,
     Signal,
 )
-from schemas.events import MAX_RAW_TITLE_CHARS
+from schemas.events import MAX_RAW_TITLE_CHARS, _Classification
 from schemas.text import normalise_text
+from streams.topics import CLASSIFIED as CLASSIFIED_TOPIC
+from streams.topics import DEAD_LETTERS, REGISTRY, TopicSpec
 
 JSON_DIR = Path(__file__).resolve().parents[2] / "schemas" / "json"
 
@@ -154,12 +157,41 @@ def committed_validator(model: type[BaseModel]) -> jsonschema.protocols.Validato
 # --- round trips and the committed JSON Schemas -------------------------------------------------
 
 
+def spec_of(event: BaseModel) -> TopicSpec[Any]:
+    """The registry topic that carries events of this type."""
+    (spec,) = (s for s in REGISTRY if s.value_schema is type(event))
+    return spec
+
+
 @pytest.mark.parametrize("event", all_events(), ids=lambda e: type(e).__name__)
-def test_json_round_trip_is_lossless(event: BaseModel) -> None:
-    wire = event.model_dump_json()
-    again = type(event).model_validate_json(wire)
+def test_the_topic_codec_round_trip_is_lossless(event: BaseModel) -> None:
+    spec = spec_of(event)
+    wire = spec.encode(event)
+    again = spec.decode(wire)
     assert again == event
-    assert again.model_dump_json() == wire
+    assert spec.encode(again) == wire
+    assert wire == event.model_dump_json().encode("utf-8")
+
+
+def test_each_topic_keys_its_events_as_the_contract_says() -> None:
+    article, classified, alert, dead = all_events()
+    assert spec_of(article).encode_key(article) == b"reuters-2026-11-27-us-cuba-0042"
+    assert spec_of(classified).encode_key(classified) == b"reuters-2026-11-27-us-cuba-0042"
+    assert spec_of(alert).encode_key(alert) == b"reuters-2026-11-27-us-cuba-0042"
+    assert spec_of(dead).encode_key(dead) == b"x"  # the original key, byte for byte
+    assert DEAD_LETTERS.encode_key(make_dead_letter().model_copy(update={"original_key": None})) is None
+    assert DEAD_LETTERS.decode_key(b"caf\xe9") == "caf\\xe9"
+    assert CLASSIFIED_TOPIC.decode_key(b"us-cuba-1") == "us-cuba-1"
+
+
+def test_a_topic_codec_refuses_what_its_topic_does_not_carry() -> None:
+    article = make_article()
+    with pytest.raises(TypeError, match="ClassifiedArticle"):
+        CLASSIFIED_TOPIC.encode(article)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        CLASSIFIED_TOPIC.decode(spec_of(article).encode(article))
+    with pytest.raises(ValueError, match="null"):
+        CLASSIFIED_TOPIC.decode(None)
 
 
 @pytest.mark.parametrize("event", all_events(), ids=lambda e: type(e).__name__)
@@ -397,3 +429,30 @@ def test_article_survives_a_json_round_trip_whatever_its_text(raw: str) -> None:
     except ValidationError:
         return
     assert Article.model_validate_json(article.model_dump_json()) == article
+
+
+# --- the error-type registry and the shared classification fields ------------------------------
+
+
+def test_dead_letter_schema_lists_every_error_type_with_its_meaning() -> None:
+    schema = json.loads((JSON_DIR / "DeadLetter.json").read_text(encoding="utf-8"))
+    ref = schema["properties"]["error_type"]["$ref"].removeprefix("#/definitions/")
+    listed = {option["const"]: option["description"] for option in schema["definitions"][ref]["oneOf"]}
+    assert listed == {error_type.value: error_type.description for error_type in ErrorType}
+    committed_validator(DeadLetter).validate(json.loads(make_dead_letter().model_dump_json()))
+    document = json.loads(make_dead_letter().model_dump_json()) | {"error_type": "gremlins"}
+    with pytest.raises(jsonschema.ValidationError):
+        committed_validator(DeadLetter).validate(document)
+
+
+def test_an_unregistered_error_type_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="error_type"):
+        DeadLetter.model_validate(json.loads(make_dead_letter().model_dump_json()) | {"error_type": "oops"})
+
+
+def test_alerts_and_classified_articles_share_one_classification_definition() -> None:
+    assert issubclass(Alert, _Classification)
+    assert issubclass(ClassifiedArticle, _Classification)
+    classified = make_classified(make_article())
+    assert set(classified.classification_fields()) == set(_Classification.model_fields)
+    assert set(classified.classification_fields()) == set(classification(make_article()))
