@@ -14,6 +14,7 @@ import click
 def project_commands() -> list[click.Command]:
     """Every command Flashpoint adds to Faust's CLI."""
     from streams.cli.classify import classify_command
+    from streams.cli.cluster import cluster_command
     from streams.cli.contract import contract_group
     from streams.cli.demo import demo_command
     from streams.cli.kafka import kafka_group
@@ -27,6 +28,7 @@ def project_commands() -> list[click.Command]:
         topics_group,
         contract_group,
         classify_command,
+        cluster_command,
         train_command,
         eval_command,
         produce_command,

@@ -1,0 +1,119 @@
+"""Throughput and memory of the story stage with 1k, 10k and 100k active stories.
+
+Synthetic stories: each has a few rare words of its own (names, places) drawn from a large
+vocabulary plus common news words. The index is filled by restoring a :class:`StoryState` (the
+way a restarted worker rebuilds it from its table), then articles are assigned, half of them
+follow-ups of existing stories and half new events; each article is also checked for syndication.
+Prints the cost per article of each stage and the resident memory of the filled index.
+
+    python bench/bench_story.py [--sizes 1000 10000 100000] [--articles 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from streams.pipeline.story import Story, StoryConfig, StoryIndex, StoryState, features
+from streams.pipeline.syndication import SyndicationIndex
+
+T0 = datetime(2031, 1, 1, tzinfo=UTC)
+COMMON = ["police", "government", "minister", "president", "army", "forces", "officials", "city", "capital", "attack", "strike", "talks", "vote", "election", "court", "protest", "fire", "flood", "storm", "bank", "market", "prices", "border", "troops", "killed", "injured", "report", "statement", "week", "people", "country", "region", "leader", "party", "security", "crisis", "deal"]
+
+
+def _rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * 4096 / 2**20
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(3, 5)))
+
+
+def _article(rng: random.Random, rare: list[str]) -> str:
+    words = rng.sample(rare, k=min(len(rare), 6)) + rng.choices(COMMON, k=40)
+    rng.shuffle(words)
+    caps = [w.capitalize() if w in rare else w for w in words]
+    return "The " + " ".join(caps) + "."
+
+
+def _state(n: int, rng: random.Random, config: StoryConfig) -> tuple[StoryState, list[list[str]]]:
+    stories: dict[str, Story] = {}
+    df: dict[str, int] = {}
+    vocab: list[list[str]] = []
+    start = T0.timestamp()
+    for i in range(n):
+        rare = [_word(rng) for _ in range(8)]
+        vocab.append(rare)
+        t = start + rng.uniform(0, 72 * 3600)
+        feats = features("", _article(rng, rare), config, actors=())
+        for term in feats.terms:
+            df[term] = df.get(term, 0) + 1
+        stories[f"story-{i}"] = Story(
+            story_id=f"story-{i}",
+            first_seen=t,
+            last_seen=t,
+            time_sum=t,
+            article_ids=[f"a{i}"],
+            terms=dict(feats.terms),
+            actors={},
+        )
+    return StoryState(stories=stories, df=df, n_docs=n, clock=start + 72 * 3600), vocab
+
+
+def run(n: int, articles: int, seed: int) -> None:
+    """Fill an index with ``n`` stories and time ``articles`` assignments against it."""
+    rng = random.Random(seed)
+    config = StoryConfig()
+    gc.collect()
+    before = _rss_mb()
+    state, vocab = _state(n, rng, config)
+    t_build = time.perf_counter()
+    index = StoryIndex(config, state)
+    build_s = time.perf_counter() - t_build
+    gc.collect()
+    memory = _rss_mb() - before
+    syndication = SyndicationIndex()
+    when = T0 + timedelta(hours=72)
+    bodies = []
+    for k in range(articles):
+        rare = vocab[rng.randrange(n)] if k % 2 == 0 else [_word(rng) for _ in range(8)]
+        bodies.append(_article(rng, rare))
+    t_feat = time.perf_counter()
+    for body in bodies:
+        features("", body, config)
+    feat_ms = (time.perf_counter() - t_feat) * 1000 / articles
+    joined = 0
+    t_assign = time.perf_counter()
+    for k, body in enumerate(bodies):
+        joined += not index.assign(f"new{k}", "", body, when, actors=()).is_new
+    assign_ms = (time.perf_counter() - t_assign) * 1000 / articles
+    t_syn = time.perf_counter()
+    for k, body in enumerate(bodies):
+        syndication.check(f"new{k}", body, when)
+    syn_ms = (time.perf_counter() - t_syn) * 1000 / articles
+    print(
+        f"{n:>7} active stories | index rebuild {build_s:6.2f} s | memory {memory:7.1f} MB "
+        f"({memory * 2**20 / n / 1024:5.1f} KB/story) | assign {assign_ms:6.3f} ms/article "
+        f"({1000 / assign_ms:7.0f}/s) | features incl. actors {feat_ms:6.3f} ms | "
+        f"syndication {syn_ms:6.3f} ms | joined {joined}/{articles}"
+    )
+
+
+def main() -> None:
+    """Run every size in one process, smallest first, so the figures sit side by side."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000])
+    ap.add_argument("--articles", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    for n in args.sizes:
+        run(n, args.articles, args.seed)
+
+
+if __name__ == "__main__":
+    main()
