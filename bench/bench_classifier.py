@@ -70,7 +70,7 @@ def worker(kind: str, data: Path, batch: int) -> None:
 
     else:
         from schemas.events import Article
-        from streams.classifier.model import EscalationClassifier
+        from streams.classifier.classifier import EscalationClassifier
 
         clf = EscalationClassifier(backend=kind)
         articles = [Article(id=r["id"], title=r["title"], body=r["body"]) for r in rows]

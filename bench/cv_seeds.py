@@ -3,7 +3,8 @@
     python bench/cv_seeds.py --data ../shared/data/dev.jsonl [--seeds 0-5] [--lexicon FILE]
         [--supplement FILE [--supplement FILE ...] | --no-supplement]
 
-Runs the same nested grouped 5-fold CV as ``flashpoint train`` (``train.cross_validate``, the
+Runs the same nested grouped 5-fold CV as ``flashpoint train``
+(``streams.training.crossval.cross_validate``, the
 shipped recipe and hyper-parameters) once per fold seed, on sentence embeddings computed once,
 and prints a Markdown table: macro-F1, escalation F1 and the weakest categories on the
 passages, and macro / escalation F1 on the synthetic long articles. As in ``flashpoint
@@ -35,8 +36,11 @@ def seeds_arg(text: str) -> list[int]:
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from schemas import CATEGORIES
-    from streams.classifier.model import shipped_artifact
-    from streams.training import train as training
+    from streams.classifier.artifact import shipped_artifact
+    from streams.training import recipe
+    from streams.training.crossval import cross_validate
+    from streams.training.dataset import DEFAULT_SUPPLEMENTS, load_dataset, load_supplements
+    from streams.training.features import build_training_features
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, type=Path)
@@ -53,18 +57,18 @@ def main() -> None:
     which.add_argument("--no-supplement", action="store_true", help="fit on --data alone")
     args = p.parse_args()
     if args.lexicon:
-        training.CUE_LEXICON = args.lexicon
+        recipe.CUE_LEXICON = args.lexicon
 
     onnx = args.onnx or shipped_artifact() / "encoder-int8.onnx"
-    data = training.load_dataset(args.data)
-    supplement = None if args.no_supplement else args.supplement or training.DEFAULT_SUPPLEMENTS
-    extra = training.load_supplements(supplement, data)[0]
-    weights = dict(training.WEIGHTS_FROZEN)
-    base, groups = training.build_training_features(data, extra, weights, onnx_path=onnx)
+    data = load_dataset(args.data)
+    supplement = None if args.no_supplement else args.supplement or DEFAULT_SUPPLEMENTS
+    extra = load_supplements(supplement, data)[0]
+    weights = dict(recipe.WEIGHTS_FROZEN)
+    base, groups = build_training_features(data, extra, weights, onnx_path=onnx)
     rows = []
     for seed in args.seeds:
         t0 = time.monotonic()
-        m = training.cross_validate(copy.deepcopy(base), groups, weights, seed=seed)
+        m = cross_validate(copy.deepcopy(base), groups, weights, seed=seed)
         f1 = {c: m["categories"][c]["f1"] for c in CATEGORIES}
         weakest = sorted(f1, key=f1.__getitem__)[:2]
         rows.append((seed, m, f1, weakest))

@@ -1,62 +1,7 @@
 """Who an escalation involves: ISO 3166-1 alpha-2 country codes and major organisations.
 
-Recognition
------------
-A gazetteer of surface forms, each mapped to an actor label, is built once (on first use) and
-compiled into one trie-shaped regular expression, so an article is scanned in a single pass:
-
-* country names from **pycountry** (ISO 3166-1 name, common name, official name);
-* capitals, demonyms and alternative spellings from **countryinfo** (demonyms also in the
-  plural: "Russians"); a form shared by several countries goes to the most populous one
-  ("Chinese" -> CN, "Congolese" -> CD);
-* the project's own additions in ``data/actors.yaml``: metonyms ("Washington", "the Kremlin",
-  "Downing Street", "Zhongnanhai", "the Élysée"), short forms ("U.S.", "UK", "UAE"), missing
-  demonyms, and organisations (NATO, UN, EU, IAEA, OPCW, African Union, ASEAN, ECOWAS, G7, G20,
-  OPEC, OSCE, WHO, IMF, Arab League, GCC, Hamas, Hezbollah, Houthis, Taliban, ISIS, al-Qaeda).
-  A form in that file overrides the packages.
-
-Matching is case-sensitive on whole words ("US" is the United States, "us" is not; "a turkey
-dinner" names no country), longest form first ("Papua New Guinea" is not "Guinea"), with
-accent-free and curly-apostrophe variants of every form. Precision rules, all in the YAML file:
-
-* **exclude**: package forms that are mostly something else ("Kingston", "Victoria",
-  "Santiago", "Jersey", "Holland", Iceland's alternative spelling "Island").
-* **blockers**: phrases that contain a form but name no actor ("Washington Post",
-  "Washington Commanders", "George Washington", "Latin America", "US Open", "Indian Ocean",
-  "New Jersey", "Lake Chad"); they are matched and dropped.
-* **weak** forms ("Georgia", "Georgian", "Jordan", "Chad", "Sofia") count only when the same
-  article (title or body) also names that country by a strong form: "Jordan" needs "Jordanian",
-  "Amman" or the official name; "Georgia" needs "Tbilisi" or "Republic of Georgia". So "Jordan
-  Henderson scored twice" yields nothing, and a story on the US state of Georgia yields no GE.
-  A weak form that is a **given name** ("Chad") also counts when the next word is not
-  capitalised ("Chad's army", "Chad and Sudan"), but not in "Chad Smith".
-* "Turkey" and "Niger" are strong (capitalised, they are the countries in news text), with
-  blockers for "Niger River", "Roast Turkey", "Turkey Trot" and the like.
-* a short all-capital form of at most three letters ("US", "UN", "AU") is ignored inside
-  all-capital text ("LET US PRAY"), where case says nothing.
-
-Which actors are reported, in order
------------------------------------
-1. **Evidence**: actors mentioned in the evidence spans of the signals, escalation signals
-   before ``de_escalation``, then in the order the signals are given (highest score first),
-   each span's mentions in text order. The escalation involves these.
-2. **Next to evidence that names nobody**: for an evidence sentence of the body without any
-   actor, the actors of the sentence just before it and just after it ("Artillery shelled the
-   town overnight. Russian forces fired rockets at it.": the evidence names no country, its
-   neighbour does). Evidence that names actors does not widen to its neighbours ("Analysts in
-   Japan watched closely" next to it is not a party).
-3. **Title and lead**: actors mentioned in the title, then in the first sentence of the body.
-4. **Recurring**: actors mentioned in at least :data:`MIN_SENTENCES` (2) distinct sentences of
-   the article, most sentences first, ties by first mention.
-5. **Anyone**: only when steps 1–4 found nobody, every actor the article mentions, by first
-   mention — an alert that names no one is less use than one whose actors are each mentioned
-   once.
-
-Each actor appears once, at its most relevant place; the list is cut at :data:`MAX_ACTORS` (8).
-With no signals, steps 1 and 2 are empty and the same rule gives the actors of the title, the
-lead and the recurring ones, so a ``ClassifiedArticle`` that is not an escalation still says
-whom the story is about. An actor mentioned only once, away from the evidence, title and lead,
-is reported only by step 5.
+A one-pass gazetteer match of the article, then the evidence-first rule that orders and cuts
+the list; docs/ACTORS.md specifies both.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import yaml
@@ -83,18 +82,6 @@ def load_lexicon(path: str | Path = DEFAULT_LEXICON) -> dict[str, CueSelector]:
     return out
 
 
-def _constant(positives: int, n: int) -> LexicalModel:
-    """A model without features: ~0 with no positive example, ~1 with no negative one, else 0.5
-    (what a class-balanced regression gives when no cue text separates the classes)."""
-    if positives == 0:
-        logit = -7.0
-    elif positives == n:
-        logit = 7.0
-    else:
-        logit = 0.0
-    return LexicalModel(np.zeros(0, np.uint64), np.zeros(0), np.zeros((0, 1)), np.array([logit]))
-
-
 class CueModel:
     """``predict_proba(sentences_per_article) -> [n, 9]``."""
 
@@ -132,6 +119,13 @@ class CueModel:
         for c in CATEGORIES:
             self.models[c].save(d, c)
 
+    @staticmethod
+    def remove(directory: Path) -> None:
+        """Delete a saved cue component from ``directory``, if there is one."""
+        d = Path(directory) / _DIR
+        if d.exists():
+            shutil.rmtree(d)
+
     @classmethod
     def load(cls, directory: Path) -> CueModel:
         d = Path(directory) / _DIR
@@ -140,29 +134,3 @@ class CueModel:
             {c: LexicalModel.load(d, c) for c in CATEGORIES},
             lexicon_path=d / _LEXICON,
         )
-
-    @classmethod
-    def fit(
-        cls,
-        articles: Sequence[Sequence[str]],
-        y: np.ndarray,
-        *,
-        c: float,
-        min_df: int = 1,
-        seed: int = 0,
-        lexicon: str | Path = DEFAULT_LEXICON,
-    ) -> CueModel:
-        """One single-output :class:`LexicalModel` per category on its cue texts (scikit-learn)."""
-        shell = cls(load_lexicon(lexicon), {}, Path(lexicon))
-        models: dict[str, Any] = {}
-        for j, cat in enumerate(CATEGORIES):
-            texts = [shell.cue_text(cat, sentences) for sentences in articles]
-            positives = int(y[:, j].sum())
-            if 0 < positives < len(texts) and any(texts):
-                models[cat] = LexicalModel.fit(
-                    texts, y[:, j : j + 1], analyzer="word", c=c, min_df=min_df, seed=seed
-                )
-            else:  # nothing to learn from (tiny training files): a constant
-                models[cat] = _constant(positives, len(texts))
-        shell.models = models
-        return shell

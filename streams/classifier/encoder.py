@@ -31,6 +31,7 @@ __all__ = [
     "default_encoder_path",
     "export_onnx",
     "onnx_cache_dir",
+    "require_torch",
 ]
 
 MAX_TOKENS = 128  # sentences are short; longer ones are truncated (the splitter caps chars too)
@@ -45,6 +46,17 @@ def default_encoder_path() -> str:
 
 def resolve_encoder(encoder: str) -> str:
     return encoder or default_encoder_path()
+
+
+def require_torch(purpose: str) -> Any:
+    """The torch module, or ImportError saying which extra provides it."""
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(
+            f"{purpose} needs torch, which the runtime install leaves out: install flashpoint[torch]"
+        ) from e
+    return torch
 
 
 def _offline() -> None:
@@ -134,7 +146,7 @@ class TorchEncoder(_TokenizerMixin):
 
     def _load(self) -> None:
         _offline()
-        import torch
+        torch = require_torch("the torch encoder backend")
         from transformers import AutoModel, AutoTokenizer
 
         if not (Path(self.path) / "tokenizer.json").exists():
@@ -156,8 +168,7 @@ class TorchEncoder(_TokenizerMixin):
         return super()._tokenize(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
+        torch = require_torch("the torch encoder backend")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
@@ -176,7 +187,7 @@ class TorchEncoder(_TokenizerMixin):
 
 def apply_overrides(model: Any, path: str | Path) -> None:  # model: transformers PreTrainedModel
     """Load fine-tuned weights (a safetensors file of some of the model's parameters) in place."""
-    import torch
+    torch = require_torch("a fine-tuned encoder")
     from safetensors.torch import load_file
 
     state = {k: v.to(torch.float32) for k, v in load_file(str(path)).items()}
@@ -215,6 +226,7 @@ def export_onnx(
     Needs torch + transformers + onnx; run once, the result is cached.
     """
     _offline()
+    require_torch(f"exporting the encoder {encoder or 'all-MiniLM-L6-v2'} to ONNX")
     import torch
     from transformers import AutoModel
 

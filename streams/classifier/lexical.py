@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import json
 import math
 import re
 from collections import Counter
@@ -20,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from streams.classifier.artifact import LexicalFile
 
 __all__ = ["ANALYZERS", "TOKEN_PATTERN", "LexicalModel", "char_wb_ngrams", "word_ngrams"]
 
@@ -80,6 +81,8 @@ def term_hash(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+HASH_DESCRIPTION = "blake2b-64 of the utf-8 n-gram, little-endian"
+
 _cached_term_hash = functools.lru_cache(maxsize=200_000)(term_hash)
 
 ANALYZERS = {"word": word_ngrams, "char_wb": char_wb_ngrams}
@@ -138,8 +141,8 @@ class LexicalModel:
         hashes = np.zeros(len(self.vocabulary), dtype=np.uint64)
         for h, i in self.vocabulary.items():
             hashes[i] = h
-        meta = {"analyzer": self.analyzer, "hash": "blake2b-64 of the utf-8 n-gram, little-endian"}
-        (directory / f"{name}.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        meta = LexicalFile.model_validate({"analyzer": self.analyzer, "hash": HASH_DESCRIPTION})
+        (directory / f"{name}.json").write_text(meta.dump(), encoding="utf-8")
         np.savez_compressed(
             directory / f"{name}.npz",
             vocabulary_hashes=hashes,
@@ -150,54 +153,6 @@ class LexicalModel:
 
     @classmethod
     def load(cls, directory: Path, name: str) -> LexicalModel:
-        meta = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        meta = LexicalFile.load(directory / f"{name}.json")
         with np.load(directory / f"{name}.npz") as z:
-            return cls(z["vocabulary_hashes"], z["idf"], z["coef"], z["intercept"], meta["analyzer"])
-
-    @classmethod
-    def fit(
-        cls,
-        texts: Sequence[str],
-        y: np.ndarray,
-        *,
-        analyzer: str = "word",
-        c: float = 30.0,
-        min_df: int = 2,
-        max_features: int | None = None,
-        seed: int = 0,
-    ) -> LexicalModel:
-        """Fit with scikit-learn (a training-time dependency) and keep only what scoring needs."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        if analyzer == "word":
-            vec = TfidfVectorizer(
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                min_df=min_df,
-                token_pattern=TOKEN_PATTERN,
-                max_features=max_features,
-            )
-        else:
-            vec = TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=CHAR_RANGE,
-                sublinear_tf=True,
-                min_df=min_df,
-                max_features=max_features,
-            )
-        x = vec.fit_transform(texts)
-        k = y.shape[1]
-        coef = np.zeros((x.shape[1], k))
-        intercept = np.zeros(k)
-        for j in range(k):
-            lr = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
-            lr.fit(x, y[:, j])
-            coef[:, j] = lr.coef_[0]
-            intercept[j] = lr.intercept_[0]
-        hashes = np.zeros(len(vec.vocabulary_), dtype=np.uint64)
-        for term, i in vec.vocabulary_.items():
-            hashes[i] = term_hash(term)
-        if len(set(hashes.tolist())) != len(hashes):
-            raise ValueError("n-gram hash collision in the vocabulary")
-        return cls(hashes, vec.idf_, coef, intercept, analyzer)
+            return cls(z["vocabulary_hashes"], z["idf"], z["coef"], z["intercept"], meta.analyzer)

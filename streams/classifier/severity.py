@@ -1,49 +1,6 @@
-"""Severity of an article: a number from 0 to 100 and a level, by a fixed, documented rule.
+"""Severity of an article: a number from 0 to 100 and a level, by a fixed rule.
 
-The rule is deterministic: the same signals and actors always give the same result. All its
-constants are in one table, :data:`RULE`; the steps below use its field names.
-
-**1. Category contributions.** For each escalation category present (the signal's score ``s``
-is the highest among the signals of that category), ``c = weight × (0.5 + 0.5 × s)``: a signal
-that just passed its threshold counts at least half its weight, a certain one all of it.
-
-| category | weight | | category | weight |
-| --- | ---: | --- | --- | ---: |
-| use_of_force | 70 | | regime_instability | 40 |
-| nuclear_wmd | 65 | | diplomatic_rupture | 35 |
-| threat | 50 | | sanctions | 30 |
-| military_posture | 45 | | security_cooperation | 20 |
-
-**2. Combination.**
-
-| step | points |
-| --- | --- |
-| base | the largest contribution |
-| breadth | + 0.2 × the sum of the other contributions, at most + 15 |
-| nuclear_wmd with use_of_force | + 15, and the result is at least 80 (critical) |
-| nuclear_wmd with threat | + 10 |
-| at least one nuclear-armed state among the actors¹ | + 6 |
-| at least two nuclear-armed states among the actors | + 6 more |
-| at least three states among the actors | + 4 |
-| a de_escalation signal with score ``s`` | − 10 × (0.5 + 0.5 × s) |
-
-¹ US, RU, CN, GB, FR, IN, PK, KP, IL. States are actors that are ISO 3166-1 alpha-2 codes;
-organisations (NATO, UN, Hamas, ...) are not states.
-
-The result is rounded half up and clamped to 1–100 (an escalation is never 0).
-
-**3. Level.**
-
-| level | severity |
-| --- | --- |
-| none | 0: no escalation signal (no signal, or only ``de_escalation``) |
-| low | 1–29 |
-| medium | 30–54 |
-| high | 55–79 |
-| critical | 80–100 |
-
-The severity never decreases when an escalation signal's score rises, a category or an actor
-is added (a de-escalation signal is the one thing that lowers it).
+All constants are in one table, :data:`RULE`; docs/SEVERITY.md specifies the rule.
 """
 
 from __future__ import annotations

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from schemas import CATEGORIES
 
+if TYPE_CHECKING:
+    from streams.config import ClassifierSettings
 
-def _classifier_settings(artifact: str | None, backend: str | None) -> Any:
+
+def _classifier_settings(artifact: str | None, backend: str | None) -> ClassifierSettings:
     from streams.config import Settings
 
     settings = Settings().classifier
@@ -85,37 +88,38 @@ def train_command(
     Thresholds come from grouped out-of-fold scores; unless --no-cv, a nested grouped
     cross-validation estimate (thresholds chosen inside each fold) is stored in metrics.json.
     """
-    from streams.training import train as t
+    from streams.training import recipe
+    from streams.training.dataset import DEFAULT_SUPPLEMENTS, DatasetError
+    from streams.training.train import train
 
     if supplement and no_supplement:
         raise click.UsageError("--supplement and --no-supplement exclude each other")
     try:
-        metrics = t.train(
+        metrics = train(
             data,
             out,
             seed=seed,
             folds=folds,
-            inner_folds=inner_folds or t.INNER_FOLDS,
+            inner_folds=inner_folds or recipe.INNER_FOLDS,
             encoder=encoder,
             backend=backend,
             cross_validation=not no_cv,
-            finetune_layers=t.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
-            epochs=epochs or t.EPOCHS,
-            supplement=None if no_supplement else supplement or t.DEFAULT_SUPPLEMENTS,
+            finetune_layers=recipe.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
+            epochs=epochs or recipe.EPOCHS,
+            supplement=None if no_supplement else supplement or DEFAULT_SUPPLEMENTS,
             progress=lambda msg: click.echo(msg, err=True),
         )
-    except t.DatasetError as e:
+    except DatasetError as e:
         raise click.ClickException(str(e)) from None
-    if "nested_cv" in metrics:
-        cv = metrics["nested_cv"]
+    if metrics.nested_cv is not None:
+        cv = metrics.nested_cv.model_dump()
         click.echo(format_metrics(cv, title=f"nested grouped {folds}-fold CV, passages"))
-        if "long_articles" in cv:
-            title = (
-                "the same folds, synthetic long articles (2-4 held-out passages each; "
-                f"over {cv['long_words']} words, the long calibration applies)"
-            )
-            click.echo(format_metrics(cv["long_articles"], title=title))
-    click.echo(f"trained in {metrics['train_seconds']} s")
+        title = (
+            "the same folds, synthetic long articles (2-4 held-out passages each; "
+            f"over {recipe.LONG_WORDS} words, the long calibration applies)"
+        )
+        click.echo(format_metrics(cv["long_articles"], title=title))
+    click.echo(f"trained in {metrics.train_seconds} s")
 
 
 @click.command("eval")
@@ -136,8 +140,9 @@ def eval_command(
     """Score labelled passages with the classifier and print P/R/F1 per category."""
     from tqdm import tqdm
 
-    from streams.classifier.model import load_classifier
-    from streams.training.train import DatasetError, evaluate, load_dataset
+    from streams.classifier.classifier import load_classifier
+    from streams.training.dataset import DatasetError, load_dataset
+    from streams.training.evaluation import evaluate
 
     for out in (plot, json_out):  # fail before the scoring, not after it
         if out and not Path(out).resolve().parent.is_dir():
@@ -160,6 +165,8 @@ def eval_command(
     if json_out:
         Path(json_out).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if plot:
+        from streams.training.plots import plot_pr_curves
+
         plot_pr_curves(scores, y, thresholds, plot)
         click.echo(f"wrote {plot}")
 
@@ -185,40 +192,3 @@ def format_metrics(metrics: dict[str, Any], title: str = "") -> str:
             f"{metrics['macro_f1']:.3f}  (n={metrics['n']}; no examples and no signals: {left_out})"
         )
     return "\n".join(lines)
-
-
-def plot_pr_curves(scores: Any, y: Any, thresholds: Any, path: str) -> None:
-    """PR curves of ``scores`` against labels ``y``; ``thresholds`` [n, 9] are those each article's
-    scores were compared with (long articles have their own)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    fig, axes = plt.subplots(3, 3, figsize=(12, 11), sharex=True, sharey=True)
-    for j, (c, ax) in enumerate(zip(CATEGORIES, axes.ravel(), strict=True)):
-        s, t = scores[:, j], y[:, j]
-        order = np.argsort(-s)
-        tp = np.cumsum(t[order])
-        precision = tp / np.arange(1, len(s) + 1)
-        recall = tp / max(t.sum(), 1)
-        ax.plot(recall, precision, lw=1.5)
-        at = s >= thresholds[:, j]
-        p_at = (t[at].sum() / at.sum()) if at.sum() else 0.0
-        r_at = t[at].sum() / max(t.sum(), 1)
-        label = f"threshold {np.median(thresholds[:, j]):.2f}"
-        ax.scatter([r_at], [p_at], color="red", zorder=3, label=label)
-        ax.set_title(f"{c} (n={int(t.sum())})")
-        ax.set_xlim(0, 1.02)
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="lower left", fontsize=8)
-    for ax in axes[-1]:
-        ax.set_xlabel("recall")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("precision")
-    fig.suptitle("Precision–recall per category (red: the signals at the stored thresholds)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -95,7 +95,7 @@ def logging_config(settings: Settings) -> dict[str, Any] | None:
 
 def default_classifier_loader(settings: ClassifierSettings) -> Classifier:
     """Load the configured classifier (wrapped in the fault drill when one is set)."""
-    from streams.classifier.model import load_classifier
+    from streams.classifier.classifier import load_classifier
 
     classifier: Classifier = load_classifier(settings)
     if settings.fail_on:

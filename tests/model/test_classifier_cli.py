@@ -11,16 +11,21 @@ from click.testing import CliRunner
 
 from schemas import CATEGORIES
 from streams.cli.model import eval_command
-from streams.training.train import best_threshold, metrics_from_predictions
-from tests.model.test_model import HARD_NEGATIVES, POSITIVES
+from streams.training.calibration import best_threshold
+from streams.training.evaluation import metrics_from_predictions
+from tests.support.corpus import MODEL_HARD_NEGATIVES, MODEL_POSITIVES
 
 pytestmark = pytest.mark.model
 
 
 def test_eval_prints_metrics_and_writes_plot(tmp_path: Path) -> None:
     data = tmp_path / "labelled.jsonl"
-    rows = [{"id": f"p{i}", "title": t, "body": b, "labels": [c]} for i, (c, t, b) in enumerate(POSITIVES)]
-    rows += [{"id": f"n{i}", "title": t, "body": b, "labels": []} for i, (t, b) in enumerate(HARD_NEGATIVES)]
+    rows = [
+        {"id": f"p{i}", "title": t, "body": b, "labels": [c]} for i, (c, t, b) in enumerate(MODEL_POSITIVES)
+    ]
+    rows += [
+        {"id": f"n{i}", "title": t, "body": b, "labels": []} for i, (t, b) in enumerate(MODEL_HARD_NEGATIVES)
+    ]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     plot = tmp_path / "pr.png"
     out_json = tmp_path / "metrics.json"
@@ -35,7 +40,7 @@ def test_eval_prints_metrics_and_writes_plot(tmp_path: Path) -> None:
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     metrics = json.loads(out_json.read_text())
     assert metrics["n"] == len(rows)
-    assert metrics["escalation"]["support"] == len(POSITIVES) - 1  # all but de_escalation
+    assert metrics["escalation"]["support"] == len(MODEL_POSITIVES) - 1  # all but de_escalation
     assert not metrics["trained_on_this_file"]
 
 

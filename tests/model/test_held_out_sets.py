@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.classifier.model import EscalationClassifier, load_classifier
-from streams.training.train import DEFAULT_SUPPLEMENTS, evaluate, load_dataset
+from streams.classifier.classifier import EscalationClassifier, load_classifier
+from streams.training.dataset import DEFAULT_SUPPLEMENTS, load_dataset
+from streams.training.evaluation import evaluate
 
 pytestmark = pytest.mark.model
 

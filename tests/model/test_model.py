@@ -13,109 +13,16 @@ import pytest
 
 from schemas import CATEGORIES, ESCALATION_CATEGORIES, ModelInfo
 from schemas.events import Article
+from streams.classifier.artifact import Metrics, shipped_artifact
 from streams.classifier.base import Assessment, is_escalation
-from streams.classifier.model import EscalationClassifier, Head, load_classifier, shipped_artifact
+from streams.classifier.classifier import EscalationClassifier, load_classifier
+from streams.classifier.head import Head
+from tests.support.corpus import MODEL_HARD_NEGATIVES, MODEL_POSITIVES
 
 pytestmark = pytest.mark.model
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
-
-POSITIVES: list[tuple[str, str, str]] = [
-    (
-        "threat",
-        "Minister warns of 'consequences' over border deadline",
-        "The defence minister warned the neighbouring government on Sunday that its forces would face "
-        "severe consequences unless they withdrew from the border posts by Friday. He said the army was "
-        "ready to use force if the ultimatum was ignored.",
-    ),
-    (
-        "military_posture",
-        "Troops and tanks massed near the frontier",
-        "Satellite images show thousands of troops, tanks and artillery massing near the frontier, and the "
-        "navy has moved three warships into the gulf. The air force raised its alert level and fighter jets "
-        "were deployed to a base close to the border.",
-    ),
-    (
-        "use_of_force",
-        "Air strikes hit the city overnight",
-        "Air strikes and artillery shelling hit the city overnight, killing at least twelve people, local "
-        "officials said. The army said its jets had bombed weapons depots, and drones struck a fuel "
-        "terminal near the port.",
-    ),
-    (
-        "sanctions",
-        "Treasury freezes central bank assets",
-        "The treasury imposed sanctions on the country's central bank and froze the assets of six senior "
-        "officials on Thursday. New export controls ban the sale of chips and aircraft parts to its "
-        "defence industry.",
-    ),
-    (
-        "diplomatic_rupture",
-        "Ambassador recalled, diplomats expelled",
-        "The government expelled four diplomats and recalled its ambassador in protest on Tuesday. It also "
-        "closed the consulate and said it was severing diplomatic relations with the neighbouring state.",
-    ),
-    (
-        "regime_instability",
-        "Soldiers seize power, president detained",
-        "Soldiers seized the state broadcaster and announced on television that the president had been "
-        "detained and the government dissolved. The military declared martial law and closed the borders "
-        "after the coup.",
-    ),
-    (
-        "nuclear_wmd",
-        "Uranium enrichment raised to weapons grade",
-        "The atomic energy agency said the country had enriched uranium close to weapons grade and expanded "
-        "its nuclear weapons programme. The government also said it was ready to conduct a nuclear test.",
-    ),
-    (
-        "security_cooperation",
-        "Leaders sign defence pact against common rival",
-        "The two leaders signed a mutual defence pact on Friday that lets their troops use each other's "
-        "bases, together with an arms deal for fighter jets and air defence systems. Officials said the "
-        "alliance was meant to deter their common rival.",
-    ),
-    (
-        "de_escalation",
-        "Ceasefire agreed, prisoners to be exchanged",
-        "The warring sides agreed a ceasefire that takes effect at midnight and a prisoner exchange, the "
-        "mediators announced after peace talks. Both armies will withdraw troops from the front line.",
-    ),
-]
-
-HARD_NEGATIVES: list[tuple[str, str]] = [
-    (
-        "Supermarket price war deepens",
-        "A price war between the two largest supermarket chains deepened this week as both cut the prices "
-        "of bread, milk and vegetables. Analysts said smaller grocers would struggle to compete.",
-    ),
-    (
-        "Storm threatens the coast",
-        "A powerful storm threatens the southern coast, forecasters said on Monday, and residents were told "
-        "to prepare for floods and power cuts. Schools will close on Tuesday.",
-    ),
-    (
-        "Sprinter banned for doping",
-        "The athletics federation imposed a four-year sanction on the sprinter after a failed doping test. "
-        "His coach said the athlete would appeal the ban at the sports court.",
-    ),
-    (
-        "Attacking midfielder scores twice",
-        "The attacking midfielder scored twice as the home side beat their rivals three goals to one on "
-        "Saturday. The coach praised the team's pressing and the crowd sang until the final whistle.",
-    ),
-    (
-        "City celebrates with a parade",
-        "Thousands of people watched the anniversary parade through the old town on Sunday, with marching "
-        "bands, dancers and a fireworks display over the river.",
-    ),
-    (
-        "Utility wins contract for nuclear power plant",
-        "The utility signed a contract to build two reactors at its civil nuclear power plant, which will "
-        "supply electricity to a million homes. Shares in the company rose five percent.",
-    ),
-]
 
 
 @pytest.fixture(scope="module")
@@ -129,23 +36,24 @@ def _article(i: int, title: str, body: str) -> Article:
 
 @pytest.fixture(scope="module")
 def positives(classifier: EscalationClassifier) -> list[Assessment]:
-    return classifier.assess([_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES)])
+    return classifier.assess([_article(i, t, b) for i, (_, t, b) in enumerate(MODEL_POSITIVES)])
 
 
 @pytest.fixture(scope="module")
 def negatives(classifier: EscalationClassifier) -> list[Assessment]:
-    return classifier.assess([_article(100 + i, t, b) for i, (t, b) in enumerate(HARD_NEGATIVES)])
+    return classifier.assess([_article(100 + i, t, b) for i, (t, b) in enumerate(MODEL_HARD_NEGATIVES)])
 
 
 def test_artifact_loads_with_its_metadata() -> None:
     head = Head.load(shipped_artifact())
-    assert head.categories == tuple(CATEGORIES)
-    assert head.thresholds.shape == (len(CATEGORIES),)
-    assert np.all((head.thresholds > 0) & (head.thresholds < 1))
-    manifest = json.loads((shipped_artifact() / "manifest.json").read_text())
-    assert len(manifest["data"]["sha256"]) == 64
-    metrics = json.loads((shipped_artifact() / "metrics.json").read_text())
-    assert set(metrics["nested_cv"]["categories"]) == set(CATEGORIES)
+    assert head.manifest.categories == list(CATEGORIES)
+    thresholds = head.calibration.thresholds
+    assert thresholds.shape == (len(CATEGORIES),)
+    assert np.all((thresholds > 0) & (thresholds < 1))
+    assert len(head.manifest.data.sha256) == 64
+    metrics = Metrics.read(shipped_artifact())
+    assert metrics.nested_cv is not None
+    assert set(metrics.nested_cv.categories) == set(CATEGORIES)
 
 
 def test_model_info(classifier: EscalationClassifier) -> None:
@@ -153,7 +61,7 @@ def test_model_info(classifier: EscalationClassifier) -> None:
     assert classifier.model_info.head_version == shipped_artifact().name
 
 
-@pytest.mark.parametrize(("index", "category"), [(i, c) for i, (c, _, _) in enumerate(POSITIVES)])
+@pytest.mark.parametrize(("index", "category"), [(i, c) for i, (c, _, _) in enumerate(MODEL_POSITIVES)])
 def test_each_category_positive(positives: list[Assessment], index: int, category: str) -> None:
     got = {s.category for s in positives[index].signals}
     assert category in got, (category, positives[index].scores)
@@ -170,10 +78,10 @@ def test_escalation_flag_follows_signals(positives: list[Assessment]) -> None:
     assert escalations >= len(ESCALATION_CATEGORIES) - 1
 
 
-@pytest.mark.parametrize("index", range(len(HARD_NEGATIVES)))
+@pytest.mark.parametrize("index", range(len(MODEL_HARD_NEGATIVES)))
 def test_hard_negatives_have_no_escalation(negatives: list[Assessment], index: int) -> None:
     a = negatives[index]
-    assert not is_escalation(a.signals), (HARD_NEGATIVES[index][0], [s.category for s in a.signals])
+    assert not is_escalation(a.signals), (MODEL_HARD_NEGATIVES[index][0], [s.category for s in a.signals])
     assert a.level == "none"
     assert a.severity == 0
 
@@ -181,8 +89,10 @@ def test_hard_negatives_have_no_escalation(negatives: list[Assessment], index: i
 def test_signals_highest_score_first_and_over_threshold(
     classifier: EscalationClassifier, positives: list[Assessment]
 ) -> None:
-    _, thresholds, _, _ = classifier.score([_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES)])
-    assert np.array_equal(thresholds, np.tile(classifier.head.thresholds, (len(POSITIVES), 1)))  # short
+    _, thresholds, _, _ = classifier.score([_article(i, t, b) for i, (_, t, b) in enumerate(MODEL_POSITIVES)])
+    assert np.array_equal(
+        thresholds, np.tile(classifier.head.calibration.thresholds, (len(MODEL_POSITIVES), 1))
+    )  # short
     for a, row in zip(positives, thresholds, strict=True):
         scores = [s.score for s in a.signals]
         assert scores == sorted(scores, reverse=True)
@@ -198,7 +108,7 @@ def test_long_articles_get_the_labels_of_their_parts(classifier: EscalationClass
     negatives: a signal told in one paragraph of several stories still counts (the codebook's
     context rule). With the passage calibration, the shipped head gets 4 of these 9 labels;
     with the long-article one, 8 (the margins are small, hence the tolerances below)."""
-    positives = {c: body for c, _, body in POSITIVES}
+    positives = {c: body for c, _, body in MODEL_POSITIVES}
     groups = [
         ("threat", "sanctions", "regime_instability"),
         ("use_of_force", "diplomatic_rupture", "military_posture"),
@@ -208,11 +118,11 @@ def test_long_articles_get_the_labels_of_their_parts(classifier: EscalationClass
     for g in groups:
         parts = []
         for i, c in enumerate(g):
-            parts += [positives[c], HARD_NEGATIVES[i][1], HARD_NEGATIVES[i + 3][1]]
+            parts += [positives[c], MODEL_HARD_NEGATIVES[i][1], MODEL_HARD_NEGATIVES[i + 3][1]]
         articles.append(_article(len(articles), "", "\n\n".join(parts)))
     _, thresholds, _, _ = classifier.score(articles)
-    assert classifier.head.long_thresholds is not None
-    assert np.array_equal(thresholds, np.tile(classifier.head.long_thresholds, (3, 1)))
+    assert classifier.head.calibration.long_thresholds is not None
+    assert np.array_equal(thresholds, np.tile(classifier.head.calibration.long_thresholds, (3, 1)))
     found, extra = 0, []
     for g, a in zip(groups, classifier.assess(articles), strict=True):
         got = {s.category for s in a.signals}
@@ -229,7 +139,7 @@ def test_scores_cover_every_category_in_unit_range(positives: list[Assessment]) 
 
 
 def test_evidence_is_the_exact_slice(positives: list[Assessment]) -> None:
-    articles = [_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES)]
+    articles = [_article(i, t, b) for i, (_, t, b) in enumerate(MODEL_POSITIVES)]
     n = 0
     for article, a in zip(articles, positives, strict=True):
         for s in a.signals:
@@ -237,11 +147,11 @@ def test_evidence_is_the_exact_slice(positives: list[Assessment]) -> None:
             for e in s.evidence:
                 assert getattr(article, e.field)[e.start : e.end] == e.text
                 n += 1
-    assert n >= len(POSITIVES)
+    assert n >= len(MODEL_POSITIVES)
 
 
 def test_evidence_points_at_the_driving_sentence(classifier: EscalationClassifier) -> None:
-    _, title, body = POSITIVES[2]  # air strikes
+    _, title, body = MODEL_POSITIVES[2]  # air strikes
     body += " The city council will meet on Thursday to discuss the budget for schools and parks."
     (a,) = classifier.assess([Article(id="ev-1", title=title, body=body)])
     force = [s for s in a.signals if s.category == "use_of_force"]
@@ -254,8 +164,8 @@ def test_evidence_points_at_the_driving_sentence(classifier: EscalationClassifie
 def test_batch_equals_single(classifier: EscalationClassifier) -> None:
     # escalations and hard negatives interleaved: evidence is scored only for the articles
     # with a signal, and must be the same as when each article is assessed alone
-    arts = [_article(i, t, b) for i, (_, t, b) in enumerate(POSITIVES[:3])]
-    arts += [Article(id=f"neg-{i}", title=t, body=b) for i, (t, b) in enumerate(HARD_NEGATIVES[:3])]
+    arts = [_article(i, t, b) for i, (_, t, b) in enumerate(MODEL_POSITIVES[:3])]
+    arts += [Article(id=f"neg-{i}", title=t, body=b) for i, (t, b) in enumerate(MODEL_HARD_NEGATIVES[:3])]
     arts = [arts[0], arts[3], arts[1], arts[4], arts[5], arts[2]]
     batch = classifier.assess(arts)
     single = [classifier.assess([x])[0] for x in arts]
@@ -329,7 +239,7 @@ def test_seed_article_gets_every_expected_label(seed: tuple[Article, dict, Asses
 def test_onnx_int8_encoder_close_to_torch_fp32() -> None:
     from streams.classifier.encoder import OnnxEncoder, TorchEncoder
 
-    texts = [b for _, _, b in POSITIVES] + [b for _, b in HARD_NEGATIVES]
+    texts = [b for _, _, b in MODEL_POSITIVES] + [b for _, b in MODEL_HARD_NEGATIVES]
     onnx = OnnxEncoder(onnx_path=shipped_artifact() / "encoder-int8.onnx").encode(texts)
     ref = TorchEncoder().encode(texts)
     cosine = (onnx * ref).sum(1)

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 
 from schemas import CATEGORIES
 from schemas.events import Article
-from streams.classifier.model import EscalationClassifier
+from streams.classifier.artifact import Artifact, Metrics
+from streams.classifier.classifier import EscalationClassifier
 from streams.cli.model import train_command
-from streams.training.train import DEFAULT_SUPPLEMENT
+from streams.training.dataset import DEFAULT_SUPPLEMENT
 from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -62,24 +63,25 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]
 
 def test_artifact_has_versioned_metadata(trained: tuple[Path, Path, Path]) -> None:
     data, a, _ = trained
-    manifest = json.loads((a / "manifest.json").read_text())
-    thresholds = json.loads((a / "thresholds.json").read_text())
-    assert manifest["categories"] == list(CATEGORIES)
-    assert manifest["data"]["n"] == len(ALL_ARTICLES)
-    assert manifest["data"]["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    artifact = Artifact.read(a)  # validates both files and their agreement
+    manifest, thresholds = artifact.manifest, artifact.thresholds
+    assert manifest.categories == list(CATEGORIES)
+    assert manifest.data.n == len(ALL_ARTICLES)
+    assert manifest.data.sha256 == hashlib.sha256(data.read_bytes()).hexdigest()
     # the packaged supplement joined the fit, without its items that retell a corpus article
-    [supplement] = manifest["supplement"]
-    assert supplement["path"] == DEFAULT_SUPPLEMENT.name
-    assert supplement["sha256"] == hashlib.sha256(DEFAULT_SUPPLEMENT.read_bytes()).hexdigest()
+    assert manifest.supplement is not None
+    [supplement] = manifest.supplement
+    assert supplement.path == DEFAULT_SUPPLEMENT.name
+    assert supplement.sha256 == hashlib.sha256(DEFAULT_SUPPLEMENT.read_bytes()).hexdigest()
     lines = len(DEFAULT_SUPPLEMENT.read_text(encoding="utf-8").splitlines())
-    assert supplement["n"] + supplement["left_out_as_near_duplicates"] == lines
-    assert manifest["thresholds_version"].startswith(manifest["head_version"])
-    assert set(thresholds["thresholds"]) == set(CATEGORIES)
-    metrics = json.loads((a / "metrics.json").read_text())
-    assert "oof_with_final_thresholds" in metrics
-    # the metrics say what they were measured on and what every fit also saw
-    assert metrics["data"] == manifest["data"]
-    assert metrics["supplement"] == [supplement]
+    assert supplement.n + supplement.left_out_as_near_duplicates == lines
+    assert thresholds.thresholds_version.startswith(manifest.head_version)
+    assert set(thresholds.thresholds) == set(CATEGORIES)
+    assert manifest.long_words is not None
+    assert thresholds.long_thresholds is not None
+    metrics = Metrics.read(a)
+    assert metrics.oof_with_final_thresholds.n == len(ALL_ARTICLES)
+    assert metrics.nested_cv is None  # --no-cv
 
 
 def test_same_seed_same_artifact(trained: tuple[Path, Path, Path]) -> None:

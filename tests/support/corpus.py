@@ -6,7 +6,11 @@ tests send them through the worker; model tests may use them too.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
+
+#: The fixed clock of unit tests that need a time.
+T0: Final = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 ESCALATIONS: Final[list[tuple[str, str, str, set[str]]]] = [
     # threat
@@ -277,3 +281,102 @@ HARD_NEGATIVES: Final[list[tuple[str, str, str, set[str]]]] = [
 ]
 
 ALL_ARTICLES: Final = ESCALATIONS + DE_ESCALATIONS + HARD_NEGATIVES
+
+
+#: One passage per category, written for the model tests (category, title, body).
+MODEL_POSITIVES: Final[list[tuple[str, str, str]]] = [
+    (
+        "threat",
+        "Minister warns of 'consequences' over border deadline",
+        "The defence minister warned the neighbouring government on Sunday that its forces would face "
+        "severe consequences unless they withdrew from the border posts by Friday. He said the army was "
+        "ready to use force if the ultimatum was ignored.",
+    ),
+    (
+        "military_posture",
+        "Troops and tanks massed near the frontier",
+        "Satellite images show thousands of troops, tanks and artillery massing near the frontier, and the "
+        "navy has moved three warships into the gulf. The air force raised its alert level and fighter jets "
+        "were deployed to a base close to the border.",
+    ),
+    (
+        "use_of_force",
+        "Air strikes hit the city overnight",
+        "Air strikes and artillery shelling hit the city overnight, killing at least twelve people, local "
+        "officials said. The army said its jets had bombed weapons depots, and drones struck a fuel "
+        "terminal near the port.",
+    ),
+    (
+        "sanctions",
+        "Treasury freezes central bank assets",
+        "The treasury imposed sanctions on the country's central bank and froze the assets of six senior "
+        "officials on Thursday. New export controls ban the sale of chips and aircraft parts to its "
+        "defence industry.",
+    ),
+    (
+        "diplomatic_rupture",
+        "Ambassador recalled, diplomats expelled",
+        "The government expelled four diplomats and recalled its ambassador in protest on Tuesday. It also "
+        "closed the consulate and said it was severing diplomatic relations with the neighbouring state.",
+    ),
+    (
+        "regime_instability",
+        "Soldiers seize power, president detained",
+        "Soldiers seized the state broadcaster and announced on television that the president had been "
+        "detained and the government dissolved. The military declared martial law and closed the borders "
+        "after the coup.",
+    ),
+    (
+        "nuclear_wmd",
+        "Uranium enrichment raised to weapons grade",
+        "The atomic energy agency said the country had enriched uranium close to weapons grade and expanded "
+        "its nuclear weapons programme. The government also said it was ready to conduct a nuclear test.",
+    ),
+    (
+        "security_cooperation",
+        "Leaders sign defence pact against common rival",
+        "The two leaders signed a mutual defence pact on Friday that lets their troops use each other's "
+        "bases, together with an arms deal for fighter jets and air defence systems. Officials said the "
+        "alliance was meant to deter their common rival.",
+    ),
+    (
+        "de_escalation",
+        "Ceasefire agreed, prisoners to be exchanged",
+        "The warring sides agreed a ceasefire that takes effect at midnight and a prisoner exchange, the "
+        "mediators announced after peace talks. Both armies will withdraw troops from the front line.",
+    ),
+]
+
+#: Passages with escalation words that are not escalations, for the model tests (title, body).
+MODEL_HARD_NEGATIVES: Final[list[tuple[str, str]]] = [
+    (
+        "Supermarket price war deepens",
+        "A price war between the two largest supermarket chains deepened this week as both cut the prices "
+        "of bread, milk and vegetables. Analysts said smaller grocers would struggle to compete.",
+    ),
+    (
+        "Storm threatens the coast",
+        "A powerful storm threatens the southern coast, forecasters said on Monday, and residents were told "
+        "to prepare for floods and power cuts. Schools will close on Tuesday.",
+    ),
+    (
+        "Sprinter banned for doping",
+        "The athletics federation imposed a four-year sanction on the sprinter after a failed doping test. "
+        "His coach said the athlete would appeal the ban at the sports court.",
+    ),
+    (
+        "Attacking midfielder scores twice",
+        "The attacking midfielder scored twice as the home side beat their rivals three goals to one on "
+        "Saturday. The coach praised the team's pressing and the crowd sang until the final whistle.",
+    ),
+    (
+        "City celebrates with a parade",
+        "Thousands of people watched the anniversary parade through the old town on Sunday, with marching "
+        "bands, dancers and a fireworks display over the river.",
+    ),
+    (
+        "Utility wins contract for nuclear power plant",
+        "The utility signed a contract to build two reactors at its civil nuclear power plant, which will "
+        "supply electricity to a million homes. Shares in the company rose five percent.",
+    ),
+]

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from schemas import CATEGORIES
+from streams.classifier.artifact import shipped_artifact
 from streams.classifier.cues import DEFAULT_LEXICON, CueModel, load_lexicon
-from streams.classifier.model import Head, combine_weighted, shipped_artifact
-from streams.training.train import choose_category_weights
+from streams.classifier.head import Head, combine_weighted
+from streams.training.calibration import choose_category_weights
+from streams.training.components import fit_cue
 
 THREAT = CATEGORIES.index("threat")
 
@@ -108,7 +110,7 @@ def test_cue_text_keeps_only_the_category_sentences() -> None:
 
 def test_fit_learns_which_cue_sentences_count_and_round_trips(tmp_path: Path) -> None:
     articles, y = _articles()
-    model = CueModel.fit(articles, y, c=10.0)
+    model = fit_cue(articles, y, c=10.0)
     p = model.predict_proba(articles)
     assert p.shape == (len(articles), len(CATEGORIES))
     # trained on them: the threats outrank every non-threat "warning"
@@ -171,8 +173,8 @@ def test_shipped_head_weights_cue_per_category(tmp_path: Path) -> None:
     head = Head.load(
         _artifact_copy(tmp_path, json.loads((shipped_artifact() / "manifest.json").read_text())["weights"])
     )
-    assert head.cue is not None
-    assert head.weights["cue"].shape == (len(CATEGORIES),)
+    assert head.components.cue is not None
+    assert len(head.calibration.weights["cue"]) == len(CATEGORIES)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from schemas import CATEGORIES
 from streams.cli.model import eval_command, format_metrics, train_command
-from streams.training import train as training
+from streams.training import dataset as training
+from streams.training.evaluation import metrics_from_predictions
 
 GOOD = {
     "id": "g1",
@@ -116,14 +117,12 @@ def test_macro_f1_leaves_out_categories_without_examples_or_signals() -> None:
     y[0, 0] = pred[0, 0] = 1  # threat: F1 1
     y[1, 2] = 1  # use_of_force: missed, F1 0
     pred[2, 3] = 1  # sanctions: a false alarm without examples, F1 0 (counted)
-    m = training.metrics_from_predictions(y, pred)
+    m = metrics_from_predictions(y, pred)
     assert m["macro_categories"] == ["threat", "use_of_force", "sanctions"]
     assert m["macro_f1"] == pytest.approx(1 / 3)
-    nothing = training.metrics_from_predictions(np.zeros((2, 9), int), np.zeros((2, 9), int))
+    nothing = metrics_from_predictions(np.zeros((2, 9), int), np.zeros((2, 9), int))
     assert nothing["macro_f1"] is None
     assert "macro-F1: n/a" in format_metrics(nothing)
-    full = training.metrics_from_predictions(
-        np.ones((2, len(CATEGORIES)), int), np.ones((2, len(CATEGORIES)), int)
-    )
+    full = metrics_from_predictions(np.ones((2, len(CATEGORIES)), int), np.ones((2, len(CATEGORIES)), int))
     assert full["macro_categories"] == list(CATEGORIES)
     assert full["macro_f1"] == 1.0

@@ -10,14 +10,12 @@ import numpy as np
 import pytest
 
 from schemas import CATEGORIES
-from streams.classifier.model import EmbeddingHead, Head, combine_weighted, shipped_artifact
-from streams.training.train import (
-    CONCAT_PARTS,
-    LONG_WORDS,
-    Calibration,
-    Features,
-    calibrate,
-)
+from streams.classifier.artifact import shipped_artifact
+from streams.classifier.features import pool, word_counts
+from streams.classifier.head import Calibration, Head, combine_weighted
+from streams.training.calibration import calibrate
+from streams.training.features import Features
+from streams.training.recipe import CONCAT_PARTS, LONG_WORDS
 
 K = len(CATEGORIES)
 
@@ -32,7 +30,7 @@ def _features(n: int = 8, dim: int = 4) -> tuple[Features, np.ndarray]:
         texts=[f"passage {i} text" for i in range(n)],
         y=y,
         sentences=[[f"passage {i} sentence {j}" for j in range(len(e))] for i, e in enumerate(embeddings)],
-        pooled=np.array([EmbeddingHead.pool(e) for e in embeddings]),
+        pooled=np.array([pool(e) for e in embeddings]),
         embeddings=embeddings,
     )
     groups = np.array([0, 0, 1, 2, 3, 3, 4, 5])[:n]  # 0-1 and 4-5 are the same story
@@ -57,7 +55,7 @@ def test_concatenations_join_passages_of_different_stories() -> None:
         assert feats.sentences is not None
         assert feats.embeddings is not None
         assert feats.sentences[i] == [s for p in parts for s in feats.sentences[p]]
-        pooled = EmbeddingHead.pool(np.concatenate([feats.embeddings[p] for p in parts]))
+        pooled = pool(np.concatenate([feats.embeddings[p] for p in parts]))
         assert np.allclose(feats.pooled[i], pooled)
     assert sizes == set(range(CONCAT_PARTS[0], CONCAT_PARTS[1] + 1))
 
@@ -78,6 +76,7 @@ def test_long_articles_use_their_own_weights_and_thresholds() -> None:
     cal = Calibration(
         weights={"word": 1.0, "cue": 0.0},
         thresholds=np.full(K, 0.5),
+        long_words=LONG_WORDS,
         long_weights={"word": 1.0, "cue": 1.0},
         long_thresholds=np.full(K, 0.5),
     )
@@ -93,104 +92,110 @@ def test_calibrate_chooses_thresholds_per_length() -> None:
     scores = np.array([0.8, 0.6, 0.7, 0.55, 0.5, 0.2, 0.45, 0.3])[:, None] * np.ones((1, K))
     words = np.array([100, 100, 100, 100, 400, 400, 400, 400])
     cal = calibrate({"word": scores}, y, words, {"word": 1.0})
+    assert cal.long_thresholds is not None
     assert np.all(cal.thresholds > 0.6)
     assert np.all(cal.long_thresholds < 0.45)
     assert np.array_equal(cal.predict({"word": scores}, words), y)
     one = calibrate({"word": scores}, y, np.zeros(8, dtype=int), {"word": 1.0})
+    assert one.long_thresholds is not None
     assert np.array_equal(one.thresholds, one.long_thresholds)  # no long article: the same
     assert not np.array_equal(one.predict({"word": scores}, np.zeros(8, dtype=int)), y)
 
 
-def _artifact(tmp_path: Path, manifest_changes: dict, drop: tuple[str, ...] = ()) -> Path:
+def _artifact(
+    tmp_path: Path,
+    manifest_changes: dict[str, object],
+    drop: tuple[str, ...] = (),
+    drop_thresholds: tuple[str, ...] = (),
+) -> Path:
     d = tmp_path / "artifact"
     shutil.copytree(shipped_artifact(), d, ignore=shutil.ignore_patterns("*.onnx"))
-    manifest = json.loads((d / "manifest.json").read_text())
-    manifest.update(manifest_changes)
-    for key in drop:
-        manifest.pop(key, None)
-    (d / "manifest.json").write_text(json.dumps(manifest))
+    for name, changes, dropped in [
+        ("manifest.json", manifest_changes, drop),
+        ("thresholds.json", {}, drop_thresholds),
+    ]:
+        content = json.loads((d / name).read_text())
+        content.update(changes)
+        for key in dropped:
+            content.pop(key, None)
+        (d / name).write_text(json.dumps(content))
     return d
 
 
-def _random_probs(head: Head, n: int, seed: int = 0) -> dict[str, np.ndarray]:
+def _random_probs(cal: Calibration, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    names = set(head.weights) | set(head.long_weights or {})
+    names = set(cal.weights) | set(cal.long_weights or {})
     return {c: rng.random((n, K)) for c in names}
 
 
 def test_shipped_head_has_a_long_calibration() -> None:
-    head = Head.load(shipped_artifact())
-    assert head.long_words == LONG_WORDS
-    assert head.long_thresholds is not None
-    assert head.long_thresholds.shape == (K,)
-    texts = ["word " * LONG_WORDS, "word " * (LONG_WORDS + 1)]
-    assert head.is_long(texts).tolist() == [False, True]
-    t = head.thresholds_for(head.is_long(texts))
-    assert np.array_equal(t[0], head.thresholds)
-    assert np.array_equal(t[1], head.long_thresholds)
+    cal = Head.load(shipped_artifact()).calibration
+    assert cal.long_words == LONG_WORDS
+    assert cal.long_thresholds is not None
+    assert cal.long_thresholds.shape == (K,)
+    words = word_counts(["word " * LONG_WORDS, "word " * (LONG_WORDS + 1)])
+    assert cal.is_long(words).tolist() == [False, True]
+    t = cal.thresholds_for(cal.is_long(words))
+    assert np.array_equal(t[0], cal.thresholds)
+    assert np.array_equal(t[1], cal.long_thresholds)
 
 
-@pytest.mark.parametrize(
-    ("changes", "drop"), [({}, ("long_words", "long_weights")), ({"long_words": None}, ("long_weights",))]
-)
-def test_an_artifact_without_long_calibration_uses_one_for_all(
-    tmp_path: Path, changes: dict, drop: tuple[str, ...]
-) -> None:
-    head = Head.load(_artifact(tmp_path, changes, drop))
-    assert head.long_words is None
-    texts = ["word " * 1000]
-    assert not head.is_long(texts).any()
-    assert np.array_equal(head.thresholds_for(head.is_long(texts))[0], head.thresholds)
-    probs = _random_probs(head, 50)
+def test_an_artifact_without_long_calibration_uses_one_for_all(tmp_path: Path) -> None:
+    d = _artifact(tmp_path, {}, ("long_words", "long_weights"), ("long_method", "long_thresholds"))
+    cal = Head.load(d).calibration
+    assert cal.long_words is None
+    words = np.array([1000])
+    assert not cal.is_long(words).any()
+    assert np.array_equal(cal.thresholds_for(cal.is_long(words))[0], cal.thresholds)
+    probs = _random_probs(cal, 50)
     every_row_long = np.ones(50, dtype=bool)
-    assert np.array_equal(head.combine(probs, every_row_long), combine_weighted(probs, head.weights))
+    assert np.array_equal(cal.combine(probs, every_row_long), combine_weighted(probs, cal.weights))
 
 
 def test_the_served_head_decides_like_the_training_calibration() -> None:
     # Head.combine + thresholds_for (serving) against Calibration.predict (training, CV), and
     # against the routing written out by hand
-    head = Head.load(shipped_artifact())
-    assert head.long_weights is not None
-    assert head.long_thresholds is not None
+    cal = Head.load(shipped_artifact()).calibration
+    assert cal.long_weights is not None
+    assert cal.long_thresholds is not None
     n = 400
-    probs = _random_probs(head, n)
+    probs = _random_probs(cal, n)
     words = np.random.default_rng(1).integers(LONG_WORDS - 100, LONG_WORDS + 100, n)
     long = words > LONG_WORDS
-    served = head.combine(probs, long) >= head.thresholds_for(long)
+    scores, thresholds = cal.scores(probs, words)
+    served = scores >= thresholds
     by_hand = np.where(
         long[:, None],
-        combine_weighted(probs, head.long_weights) >= head.long_thresholds,
-        combine_weighted(probs, head.weights) >= head.thresholds,
+        combine_weighted(probs, cal.long_weights) >= cal.long_thresholds,
+        combine_weighted(probs, cal.weights) >= cal.thresholds,
     )
     assert np.array_equal(served, by_hand)
-    cal = Calibration(
-        dict(head.weights),
-        head.thresholds,
-        dict(head.long_weights),
-        head.long_thresholds,
-    )
     assert np.array_equal(served, cal.predict(probs, words).astype(bool))
     assert served[long].sum()
     assert served[~long].sum()
     # the two calibrations really differ on these rows: the length routing matters
-    swapped = head.combine(probs, ~long) >= np.where(long[:, None], head.thresholds, head.long_thresholds)
+    swapped = cal.combine(probs, ~long) >= np.where(long[:, None], cal.thresholds, cal.long_thresholds)
     assert not np.array_equal(served, swapped)
 
 
 @pytest.mark.parametrize(
-    ("changes", "drop", "message"),
+    ("changes", "drop", "drop_thresholds", "message"),
     [
-        ({"long_words": -5}, (), "positive integer"),
-        ({"long_words": True}, (), "positive integer"),
-        ({}, ("long_weights",), "long_weights or long_thresholds is missing"),
-        ({"long_words": 300}, (), "disagree on long_words"),
+        ({"long_words": -5}, (), (), "long_words\n  Input should be greater than or equal to 1"),
+        ({"long_words": True}, (), (), "long_words\n  Input should be a valid integer"),
+        ({}, ("long_weights",), (), "long_words and long_weights go together"),
+        ({}, (), ("long_thresholds",), "long_words .* and long_thresholds .* go together"),
     ],
 )
 def test_inconsistent_long_calibration_fails_when_the_artifact_loads(
-    tmp_path: Path, changes: dict, drop: tuple[str, ...], message: str
+    tmp_path: Path,
+    changes: dict[str, object],
+    drop: tuple[str, ...],
+    drop_thresholds: tuple[str, ...],
+    message: str,
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        Head.load(_artifact(tmp_path, changes, drop))
+        Head.load(_artifact(tmp_path, changes, drop, drop_thresholds))
 
 
 def test_concatenations_need_two_stories() -> None:
@@ -222,11 +227,11 @@ def test_a_component_with_weight_zero_in_both_calibrations_is_neither_needed_nor
     (d / "char.json").unlink()
     (d / "char.npz").unlink()
     head = Head.load(d)
-    assert head.char is None
-    assert head.word is not None
+    assert head.components.char is None
+    assert head.components.word is not None
     # zero in one calibration only: still loaded, as the other one needs it
     d2 = _artifact(tmp_path / "b", {"weights": {**manifest["weights"], "char": zero}})
-    assert Head.load(d2).char is not None
+    assert Head.load(d2).components.char is not None
     (d2 / "char.npz").unlink()
     with pytest.raises(FileNotFoundError):
         Head.load(d2)

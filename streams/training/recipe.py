@@ -1,0 +1,49 @@
+"""The training recipe: hyper-parameters and component weights, chosen by grouped nested CV on
+the development file (see docs/MODEL_CARD.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from streams.classifier.cues import DEFAULT_LEXICON
+
+EMBEDDING_C = 0.01
+WORD_C = 30.0
+CHAR_C = 10.0
+CHAR_MAX_FEATURES = 100_000
+CUE_C = 10.0
+CUE_MIN_DF = 1
+#: The cue lexicon fitted (saved with the artifact); a setting for experiments such as
+#: bench/cv_seeds.py --lexicon.
+CUE_LEXICON: Path = DEFAULT_LEXICON
+#: Component weights in the averaged score. The ``cue`` component's weight is chosen per
+#: category from CUE_WEIGHT_GRID on out-of-fold scores (the F1-best; the smallest on ties).
+WEIGHTS_FROZEN: dict[str, Any] = {"embedding": 1.0, "word": 1.0, "char": 1.0, "cue": 1.0}
+WEIGHTS_FINETUNED: dict[str, Any] = {"sentence": 2.0, "word": 1.0, "char": 1.0}
+CUE_WEIGHT_GRID = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0)
+FINETUNE_LAYERS = 0
+EPOCHS = 6
+THRESHOLD_FOLDS = 5
+INNER_FOLDS = 4
+MAX_SENTENCES = 64
+#: Two passages are the same story when their word TF-IDF cosine exceeds this, or when they
+#: share at least DUP_SHINGLES word 8-grams.
+DUP_COSINE = 0.25
+DUP_SHINGLES = 3
+#: News articles are longer than the labelled passages and mix several stories, which dilutes a
+#: signal told in one paragraph. Articles whose kept text has more than LONG_WORDS words get
+#: their own calibration (cue weights and thresholds), chosen on synthetic long articles:
+#: CONCAT_PER_PASSAGE concatenations per passage of CONCAT_PARTS passages of different stories,
+#: labelled with the union of their labels (the codebook counts context stated as fact). The
+#: component models themselves are fitted on the passages only.
+LONG_WORDS = 250
+CONCAT_PER_PASSAGE = 1.0
+CONCAT_PARTS = (2, 4)
+
+
+def is_on(weights: dict[str, Any], name: str) -> bool:
+    """Whether component ``name`` has a weight other than 0 for some category."""
+    return bool(np.any(np.asarray(weights.get(name, 0.0))))
