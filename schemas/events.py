@@ -16,9 +16,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -55,6 +57,11 @@ ESCALATION_CATEGORIES: Final[tuple[Category, ...]] = CATEGORIES[:-1]
 
 Level = Literal["none", "low", "medium", "high", "critical"]
 AlertStatus = Literal["created", "updated", "retracted"]
+#: Whether an article stands ("published") or its publisher took it back ("withdrawn").
+ArticleStatus = Literal["published", "withdrawn"]
+#: Other words producers use for a withdrawal, read as "withdrawn".
+WITHDRAWN_ALIASES: Final = frozenset({"killed"})
+RetractionReason = Literal["all_articles_withdrawn", "below_threshold"]
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -69,7 +76,8 @@ class _Event(BaseModel):
 class Article(_Event):
     """A news article as it arrives on ``news.articles.v1`` (the input contract).
 
-    An update of the same story carries the same ``id`` and a higher ``version``.
+    An update of the same article carries the same ``id`` and a higher ``version``. A withdrawal
+    (``status: "withdrawn"``) carries the id of the article taken back; its body may be empty.
     """
 
     schema_version: Literal[1] = SCHEMA_VERSION
@@ -79,13 +87,21 @@ class Article(_Event):
     version: int = Field(
         default=1, ge=1, le=MAX_SAFE_INT, description="Revision of the story; higher is newer."
     )
+    status: ArticleStatus = Field(
+        default="published",
+        description=(
+            "'withdrawn' takes the article back (its body may then be empty): it is not "
+            "classified, and its story's alert no longer counts it. 'killed' is read as 'withdrawn'."
+        ),
+    )
     title: str = Field(
         default="",
         description=f"Headline, normalised text; at most {MAX_TITLE_CHARS} characters after normalisation.",
     )
     body: str = Field(
         description=(
-            "Article text, normalised; must not be empty after normalisation. At most "
+            "Article text, normalised; must not be empty after normalisation, except in a "
+            "withdrawal. At most "
             f"{DEFAULT_MAX_BODY_CHARS} characters as sent (the service's max_body_chars setting)."
         )
     )
@@ -100,6 +116,11 @@ class Article(_Event):
     authors: list[ShortText] = Field(default_factory=list, max_length=50)
     section: ShortText | None = None
     dateline: ShortText | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _withdrawn_aliases(cls, value: Any) -> Any:
+        return "withdrawn" if isinstance(value, str) and value in WITHDRAWN_ALIASES else value
 
     @field_validator("body", mode="before")
     @classmethod
@@ -136,8 +157,9 @@ class Article(_Event):
 
     @field_validator("body", mode="after")
     @classmethod
-    def _body_not_empty(cls, value: str) -> str:
-        if not value:
+    def _body_not_empty(cls, value: str, info: ValidationInfo) -> str:
+        # status is declared before body, so it is validated first; a withdrawal needs no text.
+        if not value and info.data.get("status") != "withdrawn":
             raise ValueError("body is empty after normalisation (no text outside markup and whitespace)")
         return value
 
@@ -147,6 +169,11 @@ class Article(_Event):
         if value is not None and not _is_iso639_1(value):
             raise ValueError(f"{value!r} is not an ISO 639-1 language code")
         return value
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether this event takes the article back."""
+        return self.status == "withdrawn"
 
 
 def _is_iso639_1(code: str) -> bool:
@@ -226,12 +253,48 @@ class _Classification(_Event):
         return self
 
 
+class Classification(_Classification):
+    """An article's classification alone: what the story stage receives and a copy reuses."""
+
+
+#: The fields the story stage adds to a classified article.
+STORY_FIELDS: Final = ("story_id", "duplicate_of", "publisher_family")
+
+
 class ClassifiedArticle(_Classification):
-    """One per valid input article on ``news.classified.v1``, escalation or not."""
+    """One per valid, published input article on ``news.classified.v1``, escalation or not.
+
+    On the topic it also names the story the article joined (``story_id``), the article it
+    copies (``duplicate_of``: a copy carries that article's classification, evidence included,
+    so its evidence offsets index the original's text) and its publisher family. ``flashpoint
+    classify`` runs no story stage: its lines leave these three fields out.
+    """
 
     schema_version: Literal[1] = SCHEMA_VERSION
     article_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     article_version: int = Field(ge=1, le=MAX_SAFE_INT)
+    story_id: str | None = Field(
+        default=None, min_length=1, description="The story the article joined (stable while it is active)."
+    )
+    duplicate_of: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "The article this one copies (syndicated or republished), whose classification and "
+            "evidence it carries; null when it is not a copy."
+        ),
+    )
+    publisher_family: str | None = Field(
+        default=None, min_length=1, description="The independent publisher the article counts for."
+    )
+
+    @model_serializer(mode="wrap")
+    def _story_fields_only_with_a_story(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.story_id is None:
+            for name in STORY_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class ArticleRef(_Event):
@@ -245,18 +308,106 @@ class ArticleRef(_Event):
     published_at: AwareDatetime | None = None
 
 
-class Alert(_Classification):
-    """An escalation alert on ``news.alerts.v1``: what newsroom alerting systems subscribe to.
+class NewCategory(_Event):
+    """A category the story's articles signal that the previous version did not list."""
 
-    ``alert_id`` is deterministic in (article id, article version, model), so a consumer that
-    sees the same id twice (at-least-once delivery) can drop the repeat.
+    kind: Literal["new_category"] = "new_category"
+    value: Category
+
+
+class LevelRaised(_Event):
+    """The story's highest level rose."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    kind: Literal["level_raised"] = "level_raised"
+    from_: Level = Field(alias="from")
+    to: Level
+
+
+class NewActors(_Event):
+    """Actors the previous version did not name."""
+
+    kind: Literal["new_actors"] = "new_actors"
+    value: tuple[str, ...]
+
+
+class PublishersCrossed(_Event):
+    """The independent-publisher count reached 2, 5 or 10 (the highest step reached)."""
+
+    kind: Literal["publishers_crossed"] = "publishers_crossed"
+    value: int = Field(description="The highest of the steps 2, 5, 10 just reached.")
+
+
+class Retracted(_Event):
+    """Why the alert was retracted."""
+
+    kind: Literal["retracted"] = "retracted"
+    reason: RetractionReason
+
+
+#: One machine-readable item of what changed since the previous version of an alert.
+Change = Annotated[
+    NewCategory | LevelRaised | NewActors | PublishersCrossed | Retracted, Field(discriminator="kind")
+]
+
+
+class Alert(_Classification):
+    """One version of a story's escalation alert (``news.alerts.v1``, ``news.alerts.state.v1``).
+
+    ``alert_id`` names the story's alert and stays the same across its versions; ``version``
+    counts them (1, 2, ...). (``alert_id``, ``version``) is the idempotency key: a redelivered
+    message is identical. ``status`` is ``created`` when the story first becomes an escalation
+    (``created`` again if it escalates after a retraction), ``updated`` when something material
+    changed (listed in ``changes``), ``retracted`` when no standing article supports it.
+
+    The classification fields, ``article`` and ``summary`` explain the alert with the story's
+    strongest escalating article (for a retraction: the explanation last published);
+    ``categories``, ``story_actors``, ``article_ids`` and ``independent_publishers`` describe
+    the story as a whole.
     """
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    alert_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    alert_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="Stable per story.")
+    version: int = Field(default=1, ge=1, le=MAX_SAFE_INT, description="1, then 2, 3, ... per alert_id.")
     status: AlertStatus = "created"
-    article: ArticleRef
+    story_id: str = Field(min_length=1)
+    changes: list[Change] = Field(
+        default_factory=list,
+        description=(
+            "What changed since the previous version; on a retraction, one retracted item with its reason."
+        ),
+    )
+    article_ids: list[str] = Field(
+        default_factory=list, description="The story's articles that stand (not withdrawn), by arrival."
+    )
+    independent_publishers: int = Field(
+        default=0, ge=0, description="Distinct publisher families among those articles."
+    )
+    categories: list[Category] = Field(
+        default_factory=list, description="Every category those articles signal, in codebook order."
+    )
+    story_actors: list[str] = Field(default_factory=list, description="Every actor those articles name.")
+    article: ArticleRef = Field(description="The article that explains the alert.")
     summary: str = Field(min_length=1, max_length=400, description="One line for humans.")
+
+
+class StoryInput(_Event):
+    """Internal: one valid article on its way to the story stage (``news.stories.input.v1``).
+
+    ``classification`` is null for a withdrawal. ``copy_of`` names the article whose
+    classification the classify stage reused instead of running the model (a hint: the story
+    stage decides what is a copy).
+    """
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article: Article
+    classification: Classification | None = None
+    copy_of: str | None = None
+    received_at: AwareDatetime
+    source_topic: str | None = None
+    source_partition: int | None = Field(default=None, ge=0)
+    source_offset: int | None = Field(default=None, ge=0)
 
 
 class DeadLetter(_Event):

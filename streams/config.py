@@ -44,6 +44,32 @@ class ClassifierSettings(BaseModel):
     )
 
 
+class StorySettings(BaseModel):
+    """How articles are grouped into stories and copies are recognised (defaults: StoryConfig's)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_hours: float = Field(
+        default=96.0, gt=0, description="A story stays open this long (event time) after its last article."
+    )
+    threshold: float = Field(
+        default=0.12, ge=0, le=1, description="Least similarity for an article to join a story."
+    )
+    sigma_days: float = Field(default=1.0, gt=0, description="Gaussian time decay of similarity, in days.")
+    publisher_families: str = Field(
+        default="", description="YAML table of publisher families; empty = the packaged one."
+    )
+    copy_cache_size: int = Field(
+        default=20_000,
+        ge=0,
+        description="Classifications a worker keeps so that copies of them skip the model (0: off).",
+    )
+    table_store: str = Field(
+        default="rocksdb://",
+        description="Faust store of the story tables: rocksdb:// (needs rocksdict) or memory://.",
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Environment variables take the prefix ``FLASHPOINT_``."""
 
@@ -84,6 +110,7 @@ class Settings(BaseSettings):
         description="How long a send is retried through a broker outage before giving up.",
     )
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    stories: StorySettings = Field(default_factory=StorySettings)
 
     def broker_servers(self) -> str:
         """The broker URL as a kafka bootstrap string (``host:port,host:port``)."""

@@ -17,7 +17,7 @@ from typing import Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from schemas import Alert, Article, ClassifiedArticle, DeadLetter
+from schemas import Alert, Article, ClassifiedArticle, DeadLetter, StoryInput
 from streams.config import Settings
 
 DAY_MS: Final = 24 * 60 * 60 * 1000
@@ -31,7 +31,7 @@ class TopicSpec(Generic[EventT]):
     """One topic as Flashpoint declares it, with the codec of its keys and values."""
 
     name: str
-    role: Literal["input", "output", "dead_letter"]
+    role: Literal["input", "output", "dead_letter", "internal"]
     description: str
     value_schema: type[EventT]
     #: What the key holds, for people (the contract documents).
@@ -42,10 +42,16 @@ class TopicSpec(Generic[EventT]):
     retention_ms: int
     #: ``max.message.bytes`` of the topic; None = the broker's default (about 1 MiB).
     max_message_bytes: int | None = None
+    #: A partition count the topic must have whatever the settings say (None: the settings').
+    fixed_partitions: int | None = None
 
     def full_name(self, prefix: str) -> str:
         """The name on the broker: the environment's prefix + the registry name."""
         return f"{prefix}{self.name}"
+
+    def partitions(self, settings: Settings) -> int:
+        """How many partitions the topic is created with."""
+        return self.fixed_partitions or settings.partitions
 
     def config(self, settings: Settings) -> dict[str, str]:
         """Kafka topic configs this topic is created with."""
@@ -62,11 +68,15 @@ class TopicSpec(Generic[EventT]):
             raise TypeError(f"{self.name} carries {self.value_schema.__name__}, not {type(event).__name__}")
         return event.model_dump_json().encode("utf-8")
 
-    def decode(self, value: bytes | None) -> EventT:
-        """The event in a message value; raises ``ValueError`` when it does not hold one."""
+    def decode(self, value: bytes | None, *, max_body_chars: int | None = None) -> EventT:
+        """The event in a message value; raises ``ValueError`` when it does not hold one.
+
+        ``max_body_chars`` is the service's body limit, for events that carry an article.
+        """
         if value is None:
             raise ValueError(f"a null value is not a {self.value_schema.__name__}")
-        return self.value_schema.model_validate_json(value)
+        context = None if max_body_chars is None else {"max_body_chars": max_body_chars}
+        return self.value_schema.model_validate_json(value, context=context)
 
     def encode_key(self, event: EventT) -> bytes | None:
         """The message key ``event`` is published with."""
@@ -110,12 +120,46 @@ CLASSIFIED: Final = TopicSpec(
 ALERTS: Final = TopicSpec(
     name="news.alerts.v1",
     role="output",
-    description="An Alert for every escalation; alert_id is deterministic for de-duplication.",
+    description=(
+        "Every version of every story's alert (created, updated, retracted); "
+        "(alert_id, version) identifies a message."
+    ),
     value_schema=Alert,
-    key_description="article id (UTF-8)",
-    key_of=lambda alert: _utf8(alert.article.id),
+    key_description="alert id (UTF-8): one per story, so a story's versions stay in order",
+    key_of=lambda alert: _utf8(alert.alert_id),
     cleanup_policy="delete",
     retention_ms=30 * DAY_MS,
+)
+ALERT_STATE: Final = TopicSpec(
+    name="news.alerts.state.v1",
+    role="output",
+    description=(
+        "Compacted: the latest version of every story's alert, the same Alert payload as "
+        "news.alerts.v1; read it whole to rebuild the current picture."
+    ),
+    value_schema=Alert,
+    key_description="alert id (UTF-8)",
+    key_of=lambda alert: _utf8(alert.alert_id),
+    cleanup_policy="compact",
+    # Compaction keeps every key's latest value; nothing is deleted by age.
+    retention_ms=-1,
+)
+#: Classification is bounded by the article (evidence quotes it); twice the input limit fits both.
+_STORY_INPUT_BYTES: Final = 2 * MIB
+STORY_INPUTS: Final = TopicSpec(
+    name="news.stories.input.v1",
+    role="internal",
+    description=(
+        "Internal: each valid article with its classification (none for a withdrawal), from the "
+        "classify agent to the story agent. One partition, so one worker holds every story."
+    ),
+    value_schema=StoryInput,
+    key_description="article id (UTF-8)",
+    key_of=lambda item: _utf8(item.article.id),
+    cleanup_policy="delete",
+    retention_ms=7 * DAY_MS,
+    max_message_bytes=_STORY_INPUT_BYTES,
+    fixed_partitions=1,
 )
 DEAD_LETTERS: Final = TopicSpec(
     name="news.articles.dlq.v1",
@@ -131,16 +175,27 @@ DEAD_LETTERS: Final = TopicSpec(
     max_message_bytes=2 * MIB,
 )
 
-REGISTRY: Final[tuple[TopicSpec[Any], ...]] = (ARTICLES, CLASSIFIED, ALERTS, DEAD_LETTERS)
+REGISTRY: Final[tuple[TopicSpec[Any], ...]] = (
+    ARTICLES,
+    CLASSIFIED,
+    ALERTS,
+    ALERT_STATE,
+    DEAD_LETTERS,
+    STORY_INPUTS,
+)
 #: The word the CLI uses for each topic.
 SHORT_NAMES: Final[dict[str, TopicSpec[Any]]] = {
     "articles": ARTICLES,
     "classified": CLASSIFIED,
     "alerts": ALERTS,
+    "alert-state": ALERT_STATE,
     "dlq": DEAD_LETTERS,
+    "story-inputs": STORY_INPUTS,
 }
+#: The largest message Flashpoint itself produces (its producer's max request size).
+MAX_PRODUCED_BYTES: Final = max(spec.max_message_bytes or 0 for spec in REGISTRY)
 
 
 def by_short_name(short: str) -> TopicSpec[Any]:
-    """Look up a topic by the word the CLI uses: articles, classified, alerts, dlq."""
+    """Look up a topic by the word the CLI uses (a key of :data:`SHORT_NAMES`)."""
     return SHORT_NAMES[short]

@@ -6,29 +6,72 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from schemas import Alert, ClassifiedArticle, DeadLetter
+from schemas import (
+    Alert,
+    Change,
+    ClassifiedArticle,
+    DeadLetter,
+    LevelRaised,
+    NewActors,
+    NewCategory,
+    PublishersCrossed,
+    StoryInput,
+)
 from streams.config import Settings
 from streams.topics import TopicSpec
 
 
-def describe(event: Alert | ClassifiedArticle | DeadLetter) -> str:
-    """One human-readable line for an event (alerts add one line per signal's first evidence)."""
-    if isinstance(event, Alert):
-        lines = [f"[{event.level.upper()} {event.severity:>3}] {event.summary}"]
-        lines.append(f"      alert {event.alert_id} · article {event.article.id} v{event.article.version}")
-        for signal in event.signals:
+def _change_text(change: Change) -> str:
+    if isinstance(change, NewCategory):
+        return f"new category {change.value}"
+    if isinstance(change, LevelRaised):
+        return f"level {change.from_} → {change.to}"
+    if isinstance(change, NewActors):
+        return f"new actors {', '.join(change.value)}"
+    if isinstance(change, PublishersCrossed):
+        return f"{change.value}+ independent publishers"
+    return f"retracted: {change.reason.replace('_', ' ')}"
+
+
+def describe_alert(alert: Alert) -> str:
+    """An alert's lifecycle for people: story, version, status, what changed, publishers."""
+    changed = "; ".join(_change_text(c) for c in alert.changes) or "first report"
+    head = f"[{alert.status.upper()} v{alert.version}] [{alert.level.upper()} {alert.severity:>3}]"
+    lines = [f"{head} {alert.summary}"]
+    lines.append(
+        f"      story {alert.story_id} · alert {alert.alert_id} · {changed} · "
+        f"{alert.independent_publishers} publisher(s), {len(alert.article_ids)} article(s)"
+    )
+    if alert.status != "retracted":
+        for signal in alert.signals:
             for ev in signal.evidence[:1]:
                 span = f"{ev.field}[{ev.start}:{ev.end}]"
                 lines.append(f"      {signal.category} {signal.score:.2f} · {span} “{ev.text}”")
-        return "\n".join(lines)
+        lines.append(f"      explained by article {alert.article.id} v{alert.article.version}")
+    return "\n".join(lines)
+
+
+def describe(event: Alert | ClassifiedArticle | DeadLetter | StoryInput) -> str:
+    """One human-readable line for an event (alerts: their lifecycle and evidence, several lines)."""
+    if isinstance(event, Alert):
+        return describe_alert(event)
     if isinstance(event, ClassifiedArticle):
         cats = ",".join(s.category for s in event.signals) or "-"
         flag = "ESCALATION" if event.escalation else "no-escalation"
         actors = ",".join(event.actors) or "-"
+        story = f" story={event.story_id}" if event.story_id else ""
+        copy = f" copy-of={event.duplicate_of}" if event.duplicate_of else ""
         return (
             f"{event.article_id} v{event.article_version} {flag} {event.level} {event.severity} "
-            f"{cats} actors={actors}"
+            f"{cats} actors={actors}{story}{copy}"
         )
+    if isinstance(event, StoryInput):
+        kind = (
+            "withdrawal"
+            if event.article.withdrawn
+            else ("copy of " + event.copy_of if event.copy_of else "classified")
+        )
+        return f"{event.article.id} v{event.article.version} {kind}"
     where = f"{event.source_topic}[{event.source_partition}]@{event.source_offset}"
     return f"{event.error_type} {event.article_id or '-'} {where}: {event.error_message}"
 

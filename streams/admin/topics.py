@@ -73,7 +73,7 @@ def create_topics(settings: Settings, *, timeout_s: float = DEFAULT_TIMEOUT_S) -
         if missing:
             request = {
                 name: {
-                    "num_partitions": settings.partitions,
+                    "num_partitions": spec.partitions(settings),
                     "replication_factor": settings.replication,
                     "configs": spec.config(settings),
                 }
@@ -137,8 +137,8 @@ def _drift(
     spec: TopicSpec[Any], settings: Settings, partitions: int, replication: int, config: dict[str, str]
 ) -> tuple[str, ...]:
     found = []
-    if partitions != settings.partitions:
-        found.append(f"partitions {partitions}, settings ask for {settings.partitions}")
+    if partitions != spec.partitions(settings):
+        found.append(f"partitions {partitions}, the registry asks for {spec.partitions(settings)}")
     if replication != settings.replication:
         found.append(f"replication {replication}, settings ask for {settings.replication}")
     for key, value in spec.config(settings).items():

@@ -13,7 +13,11 @@ from streams.topics import by_short_name
 
 
 @click.command("tail")
-@click.argument("kind", type=click.Choice(["alerts", "classified", "dlq"]), default="alerts")
+@click.argument(
+    "kind",
+    type=click.Choice(["alerts", "alert-state", "classified", "dlq", "story-inputs"]),
+    default="alerts",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print each message's JSON as it is on the wire.")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest message instead of new ones.")
 @click.option(
@@ -25,7 +29,8 @@ from streams.topics import by_short_name
 def tail_command(
     kind: str, as_json: bool, from_beginning: bool, max_messages: int | None, idle_timeout: float | None
 ) -> None:
-    """Print what arrives on an output topic, one line each (alerts also show their evidence)."""
+    """Print what arrives on a topic: alerts show their story's lifecycle (version, status, what
+    changed, publishers) and evidence; alert-state is the compacted latest version of each."""
     settings = load_settings()
     spec = by_short_name(kind)
     seen = 0

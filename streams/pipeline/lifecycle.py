@@ -28,11 +28,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Annotated, Final, Literal, get_args
+from typing import Final, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas import CATEGORIES, AlertStatus, Category, Level
+from schemas import (
+    CATEGORIES,
+    AlertStatus,
+    Category,
+    Change,
+    Level,
+    LevelRaised,
+    NewActors,
+    NewCategory,
+    PublishersCrossed,
+    Retracted,
+)
 
 __all__ = [
     "LEVELS",
@@ -61,8 +72,6 @@ LEVELS: Final[tuple[Level, ...]] = get_args(Level)
 PUBLISHER_STEPS: Final = (2, 5, 10)
 #: How many of a story's latest messages are kept to answer a redelivered input (see apply).
 REPLAY_MEMORY: Final = 8
-
-RetractionReason = Literal["all_articles_withdrawn", "below_threshold"]
 
 
 class _Model(BaseModel):
@@ -110,40 +119,6 @@ class Trigger(_Model):
     article_version: int
     withdrawn: bool
     event_time: AwareDatetime
-
-
-class NewCategory(_Model):
-    kind: Literal["new_category"] = "new_category"
-    value: Category
-
-
-class LevelRaised(_Model):
-    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
-
-    kind: Literal["level_raised"] = "level_raised"
-    from_: Level = Field(alias="from")
-    to: Level
-
-
-class NewActors(_Model):
-    kind: Literal["new_actors"] = "new_actors"
-    value: tuple[str, ...]
-
-
-class PublishersCrossed(_Model):
-    kind: Literal["publishers_crossed"] = "publishers_crossed"
-    value: int = Field(description="The highest step of PUBLISHER_STEPS just reached.")
-
-
-class Retracted(_Model):
-    kind: Literal["retracted"] = "retracted"
-    reason: RetractionReason
-
-
-#: One machine-readable item of what changed since the previous version.
-Change = Annotated[
-    NewCategory | LevelRaised | NewActors | PublishersCrossed | Retracted, Field(discriminator="kind")
-]
 
 
 class PublishedView(_Model):

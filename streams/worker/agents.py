@@ -1,8 +1,18 @@
-"""Thin Faust wiring: read article events, run the pipeline in an executor, publish the outputs.
+"""Thin Faust wiring of the two agents, each publishing its outputs before acknowledging its input.
+
+* ``classify_articles`` reads ``news.articles.v1`` (N partitions, scales out): decode, classify
+  in the executor (copies of what this worker just classified reuse it,
+  :mod:`streams.pipeline.copies`), then one StoryInput per valid article to the single-partition
+  ``news.stories.input.v1``; dead letters straight to the DLQ.
+* ``assign_stories`` reads ``news.stories.input.v1``: one worker of the group owns its one
+  partition, so every article meets the same story state (Faust tables,
+  :mod:`streams.worker.tables`), whatever input partition it came from. It publishes the
+  ClassifiedArticle and the story's alert messages (:mod:`streams.pipeline.assign`).
 
 Delivery is at-least-once. A batch's offsets are acknowledged only after every output of the
-batch (classified article, alert, dead letter) has been acknowledged by the broker (acks=all,
-idempotent producer; see :mod:`streams.worker.publisher`); Faust commits acknowledged offsets.
+batch has been acknowledged by the broker (acks=all, idempotent producer; see
+:mod:`streams.worker.publisher`), and, for the story agent, after the tables' changelog writes
+too; Faust commits acknowledged offsets.
 Faust acknowledges a batch's events even when the code handling it raises, so nothing may
 escape that code: an output the broker will not acknowledge, a model that cannot be loaded, or
 any unexpected error makes the worker exit with code 70 *without* committing. Its supervisor
@@ -25,19 +35,30 @@ import faust
 from faust.exceptions import ConsumerNotStarted
 from faust.types import EventT
 
+from schemas import ErrorType, StoryInput
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings
-from streams.pipeline.decode import Source, utc_now
-from streams.pipeline.route import Message, route_batch
-from streams.topics import ARTICLES
+from streams.pipeline.assign import StoryAssigner
+from streams.pipeline.copies import CopyCache
+from streams.pipeline.decode import Source, make_dead_letter, utc_now
+from streams.pipeline.publishers import PublisherFamilies
+from streams.pipeline.route import Message, Output, route_to_stories
+from streams.pipeline.story import StoryConfig
+from streams.pipeline.story_tables import StoryTables
+from streams.topics import ARTICLES, DEAD_LETTERS, STORY_INPUTS
 from streams.worker.metrics import Metrics
 from streams.worker.publisher import DeliveryError, Publisher
+from streams.worker.tables import story_tables, within_event
 
 log = logging.getLogger("flashpoint.agents")
 
 #: Exit code when the worker stops itself without committing (EX_SOFTWARE).
 EXIT_WITHOUT_COMMIT = 70
+#: The story agent's batches: placing an article takes about a millisecond, so a batch mostly
+#: saves broker round trips.
+STORY_BATCH_MAX = 32
+STORY_BATCH_WITHIN = 0.05
 
 
 def crash(reason: str) -> NoReturn:
@@ -63,15 +84,27 @@ class Runtime:
     )
     topics: dict[str, faust.TopicT] = field(default_factory=dict)
     publisher: Publisher = field(init=False)
+    copies: CopyCache = field(init=False)
+    #: The story stage's tables; set by :func:`wire`.
+    tables: StoryTables | None = None
+    #: The story stage, built from the tables on the first batch after each rebalance.
+    assigner: StoryAssigner | None = None
+    assigner_rebalance: int = -1
 
     def __post_init__(self) -> None:
         self.publisher = Publisher(
             send=self.send,
             prefix=self.settings.topic_prefix,
             retry_for_seconds=self.settings.producer_retries_max_seconds,
-            on_delivered=lambda out: self.metrics.count_delivered(out.value),
+            on_delivered=self.metrics.count_delivered,
             on_retry=lambda out: self.metrics.send_retries.inc(),
         )
+        stories = self.settings.stories
+        self.copies = CopyCache(stories.copy_cache_size, stories.window_hours)
+        self.story_config = StoryConfig(
+            window_hours=stories.window_hours, threshold=stories.threshold, sigma_days=stories.sigma_days
+        )
+        self.families = PublisherFamilies.load(stories.publisher_families or None)
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> Any:
         """Queue one message on ``topic``; the returned future resolves on the broker's ack."""
@@ -111,7 +144,7 @@ class Runtime:
         }
 
     async def process(self, events: Sequence[EventT[bytes]]) -> None:
-        """Decode, classify and publish one batch; return once the broker has every output."""
+        """Classify one batch for the story stage; return once the broker has every output."""
         await self.model_ready.wait()
         assert self.classifier is not None
         received_at = utc_now()
@@ -123,27 +156,85 @@ class Runtime:
             for e in events
         ]
         started = time.perf_counter()
-        routed = await asyncio.get_running_loop().run_in_executor(
+        stage = await asyncio.get_running_loop().run_in_executor(
             self.executor,
-            lambda: route_batch(
+            lambda: route_to_stories(
                 self.classifier,  # type: ignore[arg-type]
                 messages,
                 received_at=received_at,
                 max_body_chars=self.settings.max_body_chars,
                 app_version=__version__,
+                copies=self.copies,
             ),
         )
         self.metrics.classify_seconds.observe(time.perf_counter() - started)
         self.metrics.batch_size.observe(len(messages))
-        await self.publisher.publish([out for outputs in routed for out in outputs])
+        self.metrics.model_passes.inc(stage.model_passes)
+        self.metrics.copies_reused.inc(stage.copies_reused)
+        self.metrics.withdrawals.inc(stage.withdrawals)
+        await self.publisher.publish([out for outputs in stage.routed for out in outputs])
         latency = (utc_now() - received_at).total_seconds()
         for _ in messages:
             self.metrics.latency_seconds.observe(latency)
 
-    async def process_or_crash(self, events: Sequence[EventT[bytes]]) -> None:
-        """:meth:`process`, where any error stops the worker before Faust can ack the batch."""
+    def story_assigner(self) -> StoryAssigner:
+        """The story stage, rebuilt from the tables after every rebalance (they are recovered
+        before the agent gets an event, and another worker may have advanced them meanwhile)."""
+        rebalances = int(getattr(self.app, "rebalancing_count", 0))
+        if self.assigner is None or self.assigner_rebalance != rebalances:
+            assert self.tables is not None
+            started = time.perf_counter()
+            self.assigner = StoryAssigner(self.tables, self.story_config, self.families)
+            self.assigner_rebalance = rebalances
+            log.info(
+                "story stage rebuilt from the tables in %.2f s: %d active stories, %d articles",
+                time.perf_counter() - started,
+                len(self.assigner.stage.state.stories.stories),
+                len(self.assigner.stage.state.placements),
+            )
+        return self.assigner
+
+    def _story_outputs(self, event: EventT[bytes]) -> list[Output]:
+        message = event.message
+        source = Source(message.topic, message.partition, message.offset, message.key)
         try:
-            await self.process(events)
+            item: StoryInput = STORY_INPUTS.decode(message.value, max_body_chars=self.settings.max_body_chars)
+        except ValueError as exc:  # only a bug or a foreign producer writes this topic
+            dead = make_dead_letter(
+                message.value,
+                source,
+                error_type=ErrorType.INTERNAL_ERROR,
+                error_message=f"unreadable story input: {exc}",
+                article_id=None,
+                app_version=__version__,
+                received_at=utc_now(),
+            )
+            return [Output(DEAD_LETTERS, dead)]
+        with within_event(event):
+            assigned = self.story_assigner().assign(item)
+        if assigned.placement is not None and not item.article.withdrawn:
+            self.metrics.story_articles.inc()
+            if assigned.placement.duplicate_of is not None:
+                self.metrics.story_copies.inc()
+        return assigned.outputs
+
+    async def process_stories(self, events: Sequence[EventT[bytes]]) -> None:
+        """Place a batch of articles in stories, publish, and flush the tables' changelogs."""
+        started = time.perf_counter()
+        outputs = [out for event in events for out in self._story_outputs(event)]
+        self.metrics.story_seconds.observe(time.perf_counter() - started)
+        await self.publisher.publish(outputs)
+        # The changelog writes are buffered by Faust, not tied to the input's offset: wait for
+        # them too, so a committed input never has its state change lost.
+        await self.app.producer.flush()
+
+    async def process_or_crash(
+        self, events: Sequence[EventT[bytes]], process: Callable[[Sequence[EventT[bytes]]], Any] | None = None
+    ) -> None:
+        """Process a batch (by default :meth:`process`); any error stops the worker before
+        Faust can ack the batch."""
+        try:
+            await (process or self.process)(events)
         except asyncio.CancelledError:
             raise
         except DeliveryError as exc:
@@ -158,6 +249,15 @@ def wire(
 ) -> Runtime:
     """Attach the agent, the model-loading task and the web views to ``app``."""
     runtime = Runtime(app=app, settings=settings, load_classifier=load_classifier)
+    runtime.tables = story_tables(app)
+    stories_source = app.topic(
+        STORY_INPUTS.full_name(settings.topic_prefix),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=1,
+    )
     source = app.topic(
         ARTICLES.full_name(settings.topic_prefix),
         key_type=bytes,
@@ -176,6 +276,16 @@ def wire(
             # Shielded: a stop request (SIGTERM) lets the in-flight batch finish and publish
             # before its offsets are acknowledged and committed.
             task = asyncio.ensure_future(runtime.process_or_crash(events))
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await task
+                raise
+
+    @app.agent(stories_source, name="assign_stories")
+    async def assign_stories_agent(stream: Any) -> None:  # one partition: one owner in the group
+        async for events in stream.take_events(STORY_BATCH_MAX, within=STORY_BATCH_WITHIN):
+            task = asyncio.ensure_future(runtime.process_or_crash(events, runtime.process_stories))
             try:
                 await asyncio.shield(task)
             except asyncio.CancelledError:

@@ -19,9 +19,10 @@ from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
-from streams.topics import DEAD_LETTERS
+from streams.topics import MAX_PRODUCED_BYTES
 from streams.worker.agents import Runtime, wire
 from streams.worker.metrics import install_faust_sensors
+from streams.worker.tables import table_store
 
 log = logging.getLogger("flashpoint.app")
 
@@ -125,8 +126,10 @@ def build_app(
         topic_replication_factor=settings.replication,
         topic_allow_declare=True,
         producer_acks=-1,
-        # A dead letter carries the original in base64 (4/3 of its size): allow the DLQ's limit.
-        producer_max_request_size=DEAD_LETTERS.max_message_bytes,
+        # A dead letter carries the original in base64 (4/3 of its size), a story input the
+        # article and its classification: allow the largest limit of the registry.
+        producer_max_request_size=MAX_PRODUCED_BYTES,
+        store=table_store(settings.stories.table_store),
         producer_request_timeout=min(120.0, settings.producer_retries_max_seconds),
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=True,

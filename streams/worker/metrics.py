@@ -1,7 +1,8 @@
 """Prometheus metrics of one worker, on a registry of its own (served at ``/metrics``).
 
-Two families share the registry: the domain counters below (``flashpoint_*``: articles,
-alerts by level and category, dead letters by error type, batch and latency histograms) and
+Two families share the registry: the domain counters below (``flashpoint_*``: articles, model
+passes and reused copies, story placements, alerts by status, level and category, dead letters
+by error type, batch and latency histograms) and
 Faust's own transport sensors (``flashpoint_faust_*``: messages in and out, send and commit
 latency, rebalances, per-partition end and committed offsets), installed by
 :func:`install_faust_sensors`, plus the consumer lag Faust's offsets imply.
@@ -10,12 +11,16 @@ latency, rebalances, per-partition end and committed offsets), installed by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
+from streams.topics import ALERTS
+
+if TYPE_CHECKING:
+    from streams.pipeline.route import Output
 
 #: Name prefix of Faust's sensors: fixed, so dashboards do not depend on the app id.
 FAUST_PREFIX: Final = "flashpoint_faust"
@@ -39,7 +44,33 @@ class Metrics:
         self.classified = Counter(
             "flashpoint_articles_classified", "Classified articles published.", registry=r
         )
-        self.alerts = Counter("flashpoint_alerts", "Alerts published, by level.", ["level"], registry=r)
+        self.model_passes = Counter(
+            "flashpoint_classifier_articles", "Articles given to the classifier (model passes).", registry=r
+        )
+        self.copies_reused = Counter(
+            "flashpoint_copies_reused",
+            "Articles that reused the classification of the article they copy, without a model pass.",
+            registry=r,
+        )
+        self.withdrawals = Counter("flashpoint_withdrawals", "Withdrawals read from the input.", registry=r)
+        self.story_articles = Counter(
+            "flashpoint_story_articles", "Articles placed in a story by the story stage.", registry=r
+        )
+        self.story_copies = Counter(
+            "flashpoint_story_copies", "Placed articles the story stage found to be copies.", registry=r
+        )
+        self.story_seconds = Histogram(
+            "flashpoint_story_batch_seconds",
+            "Time to place one batch of articles in stories.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.alerts = Counter(
+            "flashpoint_alerts",
+            "Alert messages published, by status and level.",
+            ["status", "level"],
+            registry=r,
+        )
         self.alert_categories = Counter(
             "flashpoint_alert_signals", "Signals in published alerts, by category.", ["category"], registry=r
         )
@@ -67,15 +98,18 @@ class Metrics:
         self.model_loaded = Gauge("flashpoint_model_loaded", "1 once the classifier is loaded.", registry=r)
         self.build_info = Info("flashpoint_build", "Version of the running worker.", registry=r)
 
-    def count_delivered(self, value: ClassifiedArticle | Alert | DeadLetter) -> None:
-        """Count a message the broker has acknowledged, by what it is."""
+    def count_delivered(self, out: Output) -> None:
+        """Count a message the broker has acknowledged, by what it is (an alert once, on the
+        alerts topic, not again on the state topic)."""
+        value = out.value
         if isinstance(value, ClassifiedArticle):
             self.classified.inc()
         elif isinstance(value, Alert):
-            self.alerts.labels(level=value.level).inc()
-            for signal in value.signals:
-                self.alert_categories.labels(category=signal.category).inc()
-        else:
+            if out.topic is ALERTS:
+                self.alerts.labels(status=value.status, level=value.level).inc()
+                for signal in value.signals:
+                    self.alert_categories.labels(category=signal.category).inc()
+        elif isinstance(value, DeadLetter):
             self.dead_letters.labels(error_type=value.error_type).inc()
 
     def render(self) -> bytes:

@@ -13,9 +13,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from schemas import Alert, ClassifiedArticle, DeadLetter
 from streams.localkafka import Cluster, free_port_block
-from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS, TopicSpec
+from streams.topics import ALERT_STATE, ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS, TopicSpec
 from streams.worker.process import WorkerProcess
-from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
+from tests.support.corpus import ALL_ARTICLES
 
 MAX_BODY_CHARS = 20_000
 POISON = "POISON-PILL-7f3a"
@@ -31,9 +31,9 @@ class Input:
     error_type: str | None  # the dead letter's expected error_type, when it is not
 
 
-def article_json(aid: str, title: str, body: str, version: int = 1) -> bytes:
+def article_json(aid: str, title: str, body: str, version: int = 1, **extra: Any) -> bytes:
     return json.dumps(
-        {"id": aid, "title": title, "body": body, "version": version, "language": "en"}
+        {"id": aid, "title": title, "body": body, "version": version, "language": "en", **extra}
     ).encode()
 
 
@@ -68,8 +68,15 @@ def malformed_inputs() -> list[Input]:
 
 
 def poison_input() -> Input:
-    _, title, body, _ = ESCALATIONS[0]
-    return Input(article_json("poison-1", title, f"{body} {POISON}"), b"poison-1", None, "classifier_error")
+    # Its own text: a near-copy of a corpus article would reuse that article's classification
+    # (the copy cache) and never reach the failing model.
+    body = (
+        "The harbour master of Tallinn said on Sunday that a ferry had been held at the quay for "
+        f"six hours while inspectors searched its cargo deck. {POISON}"
+    )
+    return Input(
+        article_json("poison-1", "Ferry held in Tallinn", body), b"poison-1", None, "classifier_error"
+    )
 
 
 def send(bootstrap: str, topic: str, inputs: list[Input]) -> dict[tuple[int, int], Input]:
@@ -89,11 +96,13 @@ def send(bootstrap: str, topic: str, inputs: list[Input]) -> dict[tuple[int, int
 
 @dataclass
 class Outputs:
-    """Everything read back from the three output topics."""
+    """Everything read back from the output topics."""
 
     classified: list[ClassifiedArticle] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    #: What the compacted state topic held, in the order read.
+    state: list[Alert] = field(default_factory=list)
 
     def accounted(self) -> int:
         return len({(c.article_id, c.article_version) for c in self.classified}) + len(
@@ -101,11 +110,20 @@ class Outputs:
         )
 
     def complete(self, inputs: int) -> bool:
-        """Every input accounted for, and the alert of every escalation read: the alerts topic
-        is polled beside the classified topic, so an alert can arrive after its article."""
-        alerted = {(a.article.id, a.article.version) for a in self.alerts}
-        escalated = {(c.article_id, c.article_version) for c in self.classified if c.escalation}
+        """Every input accounted for, and an alert read for the story of every escalation: the
+        alerts topic is polled beside the classified topic, so an alert can arrive after."""
+        alerted = {a.story_id for a in self.alerts}
+        escalated = {c.story_id for c in self.classified if c.escalation}
         return self.accounted() >= inputs and escalated <= alerted
+
+    def latest_alerts(self) -> dict[str, Alert]:
+        """The newest version of every alert, from the alerts topic."""
+        latest: dict[str, Alert] = {}
+        for alert in self.alerts:
+            held = latest.get(alert.alert_id)
+            if held is None or alert.version > held.version:
+                latest[alert.alert_id] = alert
+        return latest
 
 
 class OutputReader:
@@ -113,7 +131,7 @@ class OutputReader:
 
     def __init__(self, bootstrap: str, prefix: str) -> None:
         self.topics: dict[str, TopicSpec[Any]] = {
-            s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS)
+            s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS, ALERT_STATE)
         }
         self.consumer = KafkaConsumer(
             *self.topics,
@@ -136,6 +154,8 @@ class OutputReader:
                     assert r.key == self.topics[r.topic].encode_key(event), (r.topic, r.key)
                     if isinstance(event, ClassifiedArticle):
                         self.out.classified.append(event)
+                    elif self.topics[r.topic] is ALERT_STATE:
+                        self.out.state.append(event)
                     elif isinstance(event, Alert):
                         self.out.alerts.append(event)
                     else:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from schemas import Alert
 from streams.localkafka import Cluster
-from streams.pipeline.alert import alert_id
+from streams.pipeline.lifecycle import story_alert_id
 from streams.topics import ARTICLES
 from streams.worker.process import WorkerProcess
 from tests.e2e.harness import (
@@ -82,6 +83,24 @@ def _check_metrics(worker: WorkerProcess, out: Outputs, sent: int) -> None:
     )
     assert sum(_metric(text, "flashpoint_alerts_total").values()) == len(out.alerts)
     assert _metric(text, "flashpoint_batch_size_count")[()] >= 1
+    # Every published article went to the model or reused the classification of its copy.
+    passes = _metric(text, "flashpoint_classifier_articles_total")[()]
+    reused = _metric(text, "flashpoint_copies_reused_total")[()]
+    assert passes + reused >= len(out.classified) + sum(d.error_type == "classifier_error" for d in out.dead)
+
+
+def _check_alert_versions(alerts: list[Alert]) -> None:
+    """One message per (alert_id, version), repeats identical; versions 1, 2, ... per alert."""
+    by_key: dict[tuple[str, int], Alert] = {}
+    for alert in alerts:
+        held = by_key.setdefault((alert.alert_id, alert.version), alert)
+        assert held == alert, f"two different messages for {alert.alert_id} v{alert.version}"
+        assert alert.alert_id == story_alert_id(alert.story_id)
+    versions: dict[str, set[int]] = collections.defaultdict(set)
+    for alert_id, version in by_key:
+        versions[alert_id].add(version)
+    for alert_id, seen in versions.items():
+        assert seen == set(range(1, max(seen) + 1)), (alert_id, sorted(seen))
 
 
 def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, tmp_path: Path) -> None:
@@ -112,18 +131,20 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
         assert [d.article_id for d in poison] == ["poison-1"]
         assert POISON in poison[0].original_bytes().decode()
 
-        # Alerts: exactly for the escalations, with consistent fields and exact evidence.
+        # Alerts: one per story with an escalation, explained by one of its escalating articles.
         articles = {
             (a.id, a.version): a for a in (ARTICLES.decode(i.raw) for i in inputs if i.article is not None)
         }
         classified = {(c.article_id, c.article_version): c for c in out.classified}
         escalated = {k for k, c in classified.items() if c.escalation}
-        assert {(a.article.id, a.article.version) for a in out.alerts} == escalated
-        assert len(out.alerts) == len(escalated)
+        assert {a.story_id for a in out.alerts} == {classified[k].story_id for k in escalated}
+        assert sum(a.status == "created" for a in out.alerts) == len({a.alert_id for a in out.alerts})
+        _check_alert_versions(out.alerts)
         for alert in out.alerts:
             key = (alert.article.id, alert.article.version)
             c, article = classified[key], articles[key]
-            assert alert.alert_id == alert_id(article.id, article.version, c.model)
+            assert c.escalation
+            assert c.story_id == alert.story_id
             assert (alert.signals, alert.actors, alert.severity, alert.level) == (
                 c.signals,
                 c.actors,
@@ -134,7 +155,12 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
             assert alert.summary
             assert alert.level != "none"
         for c in out.classified:
-            article = articles[(c.article_id, c.article_version)]
+            # A copy carries its original's evidence, which indexes the original's text.
+            article = (
+                articles[(c.duplicate_of, 1)]
+                if c.duplicate_of
+                else articles[(c.article_id, c.article_version)]
+            )
             for signal in c.signals:
                 for ev in signal.evidence:
                     assert getattr(article, ev.field)[ev.start : ev.end] == ev.text
@@ -200,13 +226,15 @@ def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
         assert committed_offsets(kafka.bootstrap, group, input_topic(prefix)) < len(inputs)
 
     _, out = _interrupted_run(kafka, prefix, tmp_path, inputs, kill)
-    # Repeats are allowed, but a repeated alert carries the same id as the first.
-    ids_by_article: dict[tuple[str, int], set[str]] = collections.defaultdict(set)
-    for alert in out.alerts:
-        ids_by_article[(alert.article.id, alert.article.version)].add(alert.alert_id)
-    assert all(len(ids) == 1 for ids in ids_by_article.values())
-    escalated = {(c.article_id, c.article_version) for c in out.classified if c.escalation}
-    assert set(ids_by_article) == escalated
+    # Repeats are allowed, but never two different messages with one (alert_id, version).
+    _check_alert_versions(out.alerts)
+    escalated = {c.story_id for c in out.classified if c.escalation}
+    assert {a.story_id for a in out.alerts} == escalated
+    # A story never splits: every version of an article is in one story.
+    stories_of: dict[str, set[str | None]] = collections.defaultdict(set)
+    for c in out.classified:
+        stories_of[c.article_id].add(c.story_id)
+    assert all(len(s) == 1 for s in stories_of.values()), stories_of
 
 
 def test_sigterm_mid_stream_finishes_the_batch_commits_and_exits_0(

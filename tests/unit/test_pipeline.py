@@ -1,11 +1,9 @@
-"""The pure pipeline: resilient batch classification, classified articles, alerts and their ids."""
+"""The pure pipeline: resilient batch classification, classified articles, alert summaries."""
 
 from __future__ import annotations
 
-import pytest
-
-from schemas import Article, ErrorType, ModelInfo
-from streams.pipeline.alert import alert_id, build_alert, summarise
+from schemas import Article, Classification, ErrorType
+from streams.pipeline.alert import strongest, summarise
 from streams.pipeline.classify import ClassificationFailure, classify_articles
 from tests.support.corpus import T0
 from tests.support.fakes import KeywordClassifier
@@ -40,46 +38,37 @@ def test_a_healthy_batch_is_classified_in_one_call() -> None:
     assert [r.escalation for r in results] == [False, True]  # type: ignore[union-attr]
 
 
-def test_alert_ids_are_deterministic_in_article_version_and_model() -> None:
-    m1 = ModelInfo(encoder="e", head_version="h1", thresholds_version="t1")
-    m2 = ModelInfo(encoder="e", head_version="h2", thresholds_version="t1")
-    assert alert_id("a", 1, m1) == alert_id("a", 1, m1)
-    assert len({alert_id("a", 1, m1), alert_id("a", 2, m1), alert_id("b", 1, m1), alert_id("a", 1, m2)}) == 4
-
-
-@pytest.mark.parametrize(
-    ("body", "alerted"), [("Washington warned Havana of a strike.", True), ("A ceasefire.", False)]
-)
-def test_alerts_only_for_escalations(body: str, alerted: bool) -> None:
-    article = art("x", body, title="Headline")
-    (classified,) = classify_articles(KeywordClassifier(), [article], [T0], now=lambda: T0)
+def _classification(body: str, title: str = "") -> Classification:
+    (classified,) = classify_articles(
+        KeywordClassifier(), [art("x", body, title=title)], [T0], now=lambda: T0
+    )
     assert not isinstance(classified, ClassificationFailure)
-    alert = build_alert(classified, article)
-    assert (alert is not None) == alerted
-    if alert is not None:
-        assert alert.alert_id == alert_id("x", 1, classified.model)
-        assert alert.summary == "THREAT + USE OF FORCE — US: Headline"
-        assert alert.article.title == "Headline"
-        assert alert.signals == classified.signals
-        assert alert.classification_fields() == classified.classification_fields()
+    return Classification(**classified.classification_fields())
 
 
-def test_summary_without_title_uses_evidence_and_is_bounded() -> None:
-    article = art("x", "Officials warned of reprisals. " + "More text. " * 100)
-    (classified,) = classify_articles(KeywordClassifier(), [article], [T0])
-    assert not isinstance(classified, ClassificationFailure)
-    line = summarise(classified, article)
-    assert line.startswith("THREAT: Officials warned of reprisals.")
-    long_title = art("y", "They warned.", title="word " * 200)
-    (c2,) = classify_articles(KeywordClassifier(), [long_title], [T0])
-    assert not isinstance(c2, ClassificationFailure)
-    assert len(summarise(c2, long_title)) == 400
+def test_summary_names_the_escalations_actors_and_title_and_is_bounded() -> None:
+    found = _classification("Washington warned Havana of a strike.")
+    assert summarise(found, "Headline") == "THREAT + USE OF FORCE — US: Headline"
+    assert summarise(found, "").startswith("THREAT + USE OF FORCE — US: Washington warned Havana")
+    assert len(summarise(found, "word " * 200)) == 400
+
+
+def test_the_strongest_escalating_article_explains_the_alert() -> None:
+    from schemas import ArticleRef
+
+    calm, threat = _classification("A ceasefire held."), _classification("Washington warned Havana.")
+    stronger = threat.model_copy(update={"level": "high", "severity": 80})
+    refs = [ArticleRef(id=i, version=1) for i in ("a", "b", "c")]
+    assert strongest([(refs[0], calm)]) is None
+    best = strongest([(refs[0], calm), (refs[1], threat), (refs[2], stronger)])
+    assert best is not None
+    assert best[0].id == "c"
 
 
 def test_route_batch_gives_each_message_its_outputs_in_order() -> None:
     from streams.pipeline.decode import Source
     from streams.pipeline.route import Message, route_batch
-    from streams.topics import ALERTS, CLASSIFIED, DEAD_LETTERS
+    from streams.topics import CLASSIFIED, DEAD_LETTERS
 
     values = [
         b'{"id": "a", "title": "T", "body": "Washington warned of a strike."}',
@@ -90,13 +79,12 @@ def test_route_batch_gives_each_message_its_outputs_in_order() -> None:
     messages = [Message(v, Source("in", 0, i, None)) for i, v in enumerate(values)]
     routed = route_batch(KeywordClassifier(), messages, received_at=T0, max_body_chars=1000, app_version="t")
     assert [[o.topic for o in outs] for outs in routed] == [
-        [CLASSIFIED, ALERTS],
+        [CLASSIFIED],
         [DEAD_LETTERS],
         [DEAD_LETTERS],
         [CLASSIFIED],
     ]
     assert routed[0][0].key == b"a"
-    assert routed[0][1].key == b"a"
     assert routed[0][0].encode() == CLASSIFIED.encode(routed[0][0].value)  # type: ignore[arg-type]
     assert routed[1][0].key is None  # the input had no key: neither has its dead letter
     assert routed[1][0].value.error_type == ErrorType.INVALID_JSON  # type: ignore[union-attr]

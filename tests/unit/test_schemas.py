@@ -20,17 +20,22 @@ from schemas import (
     Alert,
     Article,
     ArticleRef,
+    Classification,
     ClassifiedArticle,
     DeadLetter,
     ErrorType,
     Evidence,
+    LevelRaised,
     ModelInfo,
+    NewCategory,
+    PublishersCrossed,
     Signal,
+    StoryInput,
 )
 from schemas.events import MAX_RAW_TITLE_CHARS, _Classification
 from schemas.text import normalise_text
+from streams.topics import ALERTS, DEAD_LETTERS, REGISTRY, STORY_INPUTS, TopicSpec
 from streams.topics import CLASSIFIED as CLASSIFIED_TOPIC
-from streams.topics import DEAD_LETTERS, REGISTRY, TopicSpec
 
 JSON_DIR = Path(__file__).resolve().parents[2] / "schemas" / "json"
 
@@ -107,13 +112,41 @@ def classification(article: Article) -> dict[str, Any]:
 
 def make_classified(article: Article) -> ClassifiedArticle:
     return ClassifiedArticle(
-        article_id=article.id, article_version=article.version, **classification(article)
+        article_id=article.id,
+        article_version=article.version,
+        story_id=f"story-{article.id}",
+        duplicate_of=None,
+        publisher_family="reuters",
+        **classification(article),
+    )
+
+
+def make_story_input(article: Article) -> StoryInput:
+    return StoryInput(
+        article=article,
+        classification=Classification(**classification(article)),
+        received_at=RECEIVED,
+        source_topic="news.articles.v1",
+        source_partition=2,
+        source_offset=17,
     )
 
 
 def make_alert(article: Article) -> Alert:
     return Alert(
         alert_id=hashlib.sha256(f"{article.id}:{article.version}:t3".encode()).hexdigest()[:32],
+        version=2,
+        status="updated",
+        story_id=f"story-{article.id}",
+        changes=[
+            NewCategory(value="military_posture"),
+            LevelRaised(from_="medium", to="high"),
+            PublishersCrossed(value=2),
+        ],
+        article_ids=[article.id, "ap-2026-11-27-cuba-17"],
+        independent_publishers=2,
+        categories=["threat", "military_posture"],
+        story_actors=["US", "CU", "RU"],
         article=ArticleRef(
             id=article.id,
             version=article.version,
@@ -144,7 +177,13 @@ def make_dead_letter() -> DeadLetter:
 
 def all_events() -> list[BaseModel]:
     article = make_article()
-    return [article, make_classified(article), make_alert(article), make_dead_letter()]
+    return [
+        article,
+        make_classified(article),
+        make_alert(article),
+        make_dead_letter(),
+        make_story_input(article),
+    ]
 
 
 def committed_validator(model: type[BaseModel]) -> jsonschema.protocols.Validator:
@@ -159,8 +198,7 @@ def committed_validator(model: type[BaseModel]) -> jsonschema.protocols.Validato
 
 def spec_of(event: BaseModel) -> TopicSpec[Any]:
     """The registry topic that carries events of this type."""
-    (spec,) = (s for s in REGISTRY if s.value_schema is type(event))
-    return spec
+    return next(s for s in REGISTRY if s.value_schema is type(event))
 
 
 @pytest.mark.parametrize("event", all_events(), ids=lambda e: type(e).__name__)
@@ -174,10 +212,15 @@ def test_the_topic_codec_round_trip_is_lossless(event: BaseModel) -> None:
 
 
 def test_each_topic_keys_its_events_as_the_contract_says() -> None:
-    article, classified, alert, dead = all_events()
+    article, classified, _, dead, _ = all_events()
+    alert, story_input = make_alert(make_article()), make_story_input(make_article())
     assert spec_of(article).encode_key(article) == b"reuters-2026-11-27-us-cuba-0042"
     assert spec_of(classified).encode_key(classified) == b"reuters-2026-11-27-us-cuba-0042"
-    assert spec_of(alert).encode_key(alert) == b"reuters-2026-11-27-us-cuba-0042"
+    assert STORY_INPUTS.encode_key(story_input) == b"reuters-2026-11-27-us-cuba-0042"
+    # Alerts (and their compacted state) are keyed by the story's alert id.
+    assert {spec.encode_key(alert) for spec in REGISTRY if spec.value_schema is Alert} == {
+        alert.alert_id.encode()
+    }
     assert spec_of(dead).encode_key(dead) == b"x"  # the original key, byte for byte
     assert DEAD_LETTERS.encode_key(make_dead_letter().model_copy(update={"original_key": None})) is None
     assert DEAD_LETTERS.decode_key(b"caf\xe9") == "caf\\xe9"
@@ -456,3 +499,36 @@ def test_alerts_and_classified_articles_share_one_classification_definition() ->
     classified = make_classified(make_article())
     assert set(classified.classification_fields()) == set(_Classification.model_fields)
     assert set(classified.classification_fields()) == set(classification(make_article()))
+
+
+# --- stories: withdrawals, story fields, alert changes --------------------------------------------
+
+
+def test_a_withdrawal_may_have_an_empty_body_and_killed_means_withdrawn() -> None:
+    withdrawal = Article.model_validate({"id": "a-1", "body": "", "status": "killed"})
+    assert withdrawal.status == "withdrawn"
+    assert withdrawal.withdrawn
+    assert not make_article().withdrawn
+    with pytest.raises(ValidationError, match="status"):
+        Article.model_validate({"id": "a-1", "body": "Text.", "status": "deleted"})
+    with pytest.raises(ValidationError, match="body is empty"):
+        Article.model_validate({"id": "a-1", "body": "", "status": "published"})
+
+
+def test_a_classified_article_outside_the_stream_leaves_the_story_fields_out() -> None:
+    article = make_article()
+    alone = ClassifiedArticle(article_id=article.id, article_version=1, **classification(article))
+    assert not {"story_id", "duplicate_of", "publisher_family"} & set(json.loads(alone.model_dump_json()))
+    on_topic = json.loads(make_classified(article).model_dump_json())
+    assert on_topic["story_id"] == "story-reuters-2026-11-27-us-cuba-0042"
+    assert on_topic["duplicate_of"] is None  # present on the topic: "not a copy"
+
+
+def test_alert_changes_are_tagged_by_kind_on_the_wire() -> None:
+    document = json.loads(make_alert(make_article()).model_dump_json())
+    assert document["changes"] == [
+        {"kind": "new_category", "value": "military_posture"},
+        {"kind": "level_raised", "from": "medium", "to": "high"},
+        {"kind": "publishers_crossed", "value": 2},
+    ]
+    assert ALERTS.decode(json.dumps(document).encode()) == make_alert(make_article())

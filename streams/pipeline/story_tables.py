@@ -1,0 +1,186 @@
+"""The story stage's state as key-value tables: what the worker keeps in Faust tables.
+
+The story stage (:class:`~streams.pipeline.stories.StoryStage`) works on in-memory structures
+(inverted index, LSH) derived from JSON-able state. :class:`StoryTables` names the tables that
+hold that state durably (in the worker: Faust tables with changelog topics), :func:`load_stage`
+rebuilds a stage from them, and :class:`StageJournal` writes back, after each article, exactly
+the keys that changed or were evicted. The tables are any ``MutableMapping[str, JSON]``, so
+tests use dicts and the worker passes Faust tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from schemas import Alert, ArticleRef, Classification
+from streams.pipeline.lifecycle import StoryAlertState
+from streams.pipeline.publishers import PublisherFamilies
+from streams.pipeline.stories import Placement, StoryStage, StoryStageState
+from streams.pipeline.story import Story, StoryConfig, StoryState
+from streams.pipeline.syndication import Seen, SyndicationState
+
+__all__ = ["ArticleRecord", "StageJournal", "StoryAlertRecord", "StoryTables", "TrackedDict", "load_stage"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+Table = MutableMapping[str, Any]
+
+#: The key of the one row of the meta table.
+META_KEY = "stage"
+
+
+class TrackedDict(dict[K, V], Generic[K, V]):
+    """A dict that records which keys were set or removed since :meth:`take_changes`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.changed: set[K] = set()
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.changed.add(key)
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        self.changed.add(key)
+
+    def pop(self, key: K, *default: Any) -> Any:
+        """``dict.pop``, recording the key when it was present."""
+        if key in self:
+            self.changed.add(key)
+        return super().pop(key, *default)
+
+    def take_changes(self) -> set[K]:
+        """The keys changed since the last call; forgets them."""
+        changed, self.changed = self.changed, set()
+        return changed
+
+
+class ArticleRecord(BaseModel):
+    """What the story stage keeps of one placed article (a row of the articles table)."""
+
+    placement: Placement
+    article_version: int
+    withdrawn: bool = False
+    ref: ArticleRef
+    #: The classification the article's ClassifiedArticle carried (its original's, for a copy).
+    classification: Classification | None = None
+    duplicate_of: str | None = None
+
+
+class StoryAlertRecord(BaseModel):
+    """One story's alert: the lifecycle state and the last messages published (for replays)."""
+
+    state: StoryAlertState
+    published: list[Alert] = Field(default_factory=list)
+
+
+@dataclass
+class StoryTables:
+    """The tables of the story stage, by what they hold."""
+
+    #: article id -> ArticleRecord
+    articles: Table = field(default_factory=dict)
+    #: story id -> Story
+    stories: Table = field(default_factory=dict)
+    #: article id -> Seen (syndication fingerprints)
+    fingerprints: Table = field(default_factory=dict)
+    #: term -> document frequency
+    terms: Table = field(default_factory=dict)
+    #: META_KEY -> {"n_docs", "story_clock", "syndication_clock"}
+    meta: Table = field(default_factory=dict)
+    #: story id -> StoryAlertRecord
+    alerts: Table = field(default_factory=dict)
+
+    def article(self, article_id: str) -> ArticleRecord | None:
+        """The record of a placed article, if the window still holds it."""
+        raw = self.articles.get(article_id)
+        return None if raw is None else ArticleRecord.model_validate(raw)
+
+    def story_alert(self, story_id: str) -> StoryAlertRecord | None:
+        """The alert record of a story, if it has one."""
+        raw = self.alerts.get(story_id)
+        return None if raw is None else StoryAlertRecord.model_validate(raw)
+
+
+def load_stage(tables: StoryTables, config: StoryConfig, families: PublisherFamilies) -> StoryStage:
+    """A story stage holding exactly the tables' state, its dicts tracked for :class:`StageJournal`."""
+    meta = tables.meta.get(META_KEY) or {}
+    stories: TrackedDict[str, Story] = TrackedDict(
+        (sid, Story.model_validate(raw)) for sid, raw in tables.stories.items()
+    )
+    df: TrackedDict[str, int] = TrackedDict((term, int(n)) for term, n in tables.terms.items())
+    seen: TrackedDict[str, Seen] = TrackedDict(
+        (aid, Seen.model_validate(raw)) for aid, raw in tables.fingerprints.items()
+    )
+    placements: TrackedDict[str, Placement] = TrackedDict(
+        (aid, ArticleRecord.model_validate(raw).placement) for aid, raw in tables.articles.items()
+    )
+    state = StoryStageState.model_construct(
+        stories=StoryState.model_construct(
+            stories=stories,
+            df=df,
+            n_docs=int(meta.get("n_docs", 0)),
+            clock=float(meta.get("story_clock", 0.0)),
+        ),
+        syndication=SyndicationState.model_construct(
+            seen=seen, clock=float(meta.get("syndication_clock", 0.0))
+        ),
+        placements=placements,
+    )
+    return StoryStage(config, families, state)
+
+
+class StageJournal:
+    """Writes a stage's changes back to the tables, the article's own record last."""
+
+    def __init__(self, stage: StoryStage, tables: StoryTables) -> None:
+        self.stage = stage
+        self.tables = tables
+
+    def _tracked(self) -> tuple[TrackedDict[str, Any], ...]:
+        state = self.stage.state
+        dicts = (state.stories.stories, state.stories.df, state.syndication.seen, state.placements)
+        if not all(isinstance(d, TrackedDict) for d in dicts):
+            raise TypeError("the stage was not built by load_stage: its changes cannot be tracked")
+        return dicts  # type: ignore[return-value]
+
+    def write(self, story_id: str | None, record: tuple[str, ArticleRecord] | None) -> None:
+        """Write what changed: the stories (``story_id`` changed in place), terms, fingerprints,
+        the clocks, evicted articles, and finally ``record``."""
+        stories, df, seen, placements = self._tracked()
+        changed_stories = stories.take_changes() | ({story_id} if story_id else set())
+        for sid in changed_stories:
+            story = stories.get(sid)
+            if story is None:
+                self.tables.stories.pop(sid, None)
+                self.tables.alerts.pop(sid, None)  # an evicted story's alert is closed
+            else:
+                self.tables.stories[sid] = story.model_dump(mode="json")
+        for term in df.take_changes():
+            self.tables.terms[term] = df[term]
+        for aid in seen.take_changes():
+            fingerprint = seen.get(aid)
+            if fingerprint is None:
+                self.tables.fingerprints.pop(aid, None)
+            else:
+                self.tables.fingerprints[aid] = fingerprint.model_dump(mode="json")
+        state = self.stage.state
+        self.tables.meta[META_KEY] = {
+            "n_docs": state.stories.n_docs,
+            "story_clock": state.stories.clock,
+            "syndication_clock": state.syndication.clock,
+        }
+        for aid in placements.take_changes():
+            if aid not in placements:
+                self.tables.articles.pop(aid, None)
+        if record is not None and record[0] in placements:
+            self.tables.articles[record[0]] = record[1].model_dump(mode="json")
+
+    def write_alert(self, story_id: str, record: StoryAlertRecord) -> None:
+        """Store a story's alert record."""
+        self.tables.alerts[story_id] = record.model_dump(mode="json", by_alias=True)
