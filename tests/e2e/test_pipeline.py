@@ -87,6 +87,23 @@ def _check_metrics(worker: WorkerProcess, out: Outputs, sent: int) -> None:
     passes = _metric(text, "flashpoint_classifier_articles_total")[()]
     reused = _metric(text, "flashpoint_copies_reused_total")[()]
     assert passes + reused >= len(out.classified) + sum(d.error_type == "classifier_error" for d in out.dead)
+    _check_input_lag_drains(worker)
+
+
+def _check_input_lag_drains(worker: WorkerProcess) -> None:
+    """Faust's consumer-lag gauge covers the input topic and falls to 0 once all is committed."""
+    deadline = time.monotonic() + 30
+    while True:
+        lag = {
+            dict(labels)["partition"]: value
+            for labels, value in _metric(worker.get("/metrics")[1], "flashpoint_faust_consumer_lag").items()
+            if dict(labels)["topic"].endswith(ARTICLES.name)
+        }
+        if (lag and not any(lag.values())) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)  # polling the worker's HTTP endpoint
+    assert lag, "no consumer-lag sample for the input topic"
+    assert all(value == 0 for value in lag.values()), lag
 
 
 def _check_alert_versions(alerts: list[Alert]) -> None:
@@ -113,7 +130,8 @@ def test_every_input_is_accounted_for_exactly_once(kafka: Cluster, unique: str, 
             "ready": True,
             "model_loaded": True,
             "topics_present": True,
-            "consumer_assigned": True,
+            "broker_reachable": True,
+            "group_joined": True,
         }
 
         inputs = [*valid_inputs(versions=1), *malformed_inputs(), poison_input()]
