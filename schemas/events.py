@@ -9,6 +9,7 @@ held by :class:`Article`.
 from __future__ import annotations
 
 import base64
+import re
 from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import (
@@ -36,6 +37,8 @@ MAX_TITLE_CHARS: Final = 2_000
 #: Bound on the title as sent, before normalisation, so a huge title is refused unparsed.
 MAX_RAW_TITLE_CHARS: Final = 10 * MAX_TITLE_CHARS
 MAX_ID_CHARS: Final = 256
+#: C0 and C1 control characters and DEL, refused in ids.
+_CONTROL_CHARACTER: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: Largest integer every JSON consumer reads exactly (I-JSON, RFC 7493: 2**53 - 1).
 MAX_SAFE_INT: Final = 2**53 - 1
 
@@ -82,7 +85,11 @@ class Article(_Event):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)] = (
-        Field(description="Stable story id; the Kafka key of every event about this story.")
+        Field(
+            description=(
+                "Stable story id; the Kafka key of every event about this story. No control characters."
+            )
+        )
     )
     version: int = Field(
         default=1, ge=1, le=MAX_SAFE_INT, description="Revision of the story; higher is newer."
@@ -121,6 +128,18 @@ class Article(_Event):
     @classmethod
     def _withdrawn_aliases(cls, value: Any) -> Any:
         return "withdrawn" if isinstance(value, str) and value in WITHDRAWN_ALIASES else value
+
+    @field_validator("id", mode="after")
+    @classmethod
+    def _id_without_control_characters(cls, value: str) -> str:
+        # The id becomes the Kafka key and a log field: a NUL or an escape sequence has no place.
+        match = _CONTROL_CHARACTER.search(value)
+        if match:
+            raise ValueError(
+                f"id contains the control character U+{ord(match.group()):04X} at position "
+                f"{match.start()}; ids must be printable text"
+            )
+        return value
 
     @field_validator("body", mode="before")
     @classmethod
@@ -414,8 +433,38 @@ class DeadLetter(_Event):
     """An input that could not be processed, with the reason, on ``news.articles.dlq.v1``."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    original: str = Field(description="The original message value, base64 (standard alphabet).")
-    original_key: str | None = Field(default=None, description="The original key, base64.")
+    original: str = Field(
+        description=(
+            "The original message value, base64 (standard alphabet); only its first bytes when "
+            "original_truncated is true."
+        )
+    )
+    original_key: str | None = Field(
+        default=None,
+        description="The original key, base64; only its first bytes when original_key_truncated is true.",
+    )
+    original_truncated: bool = Field(
+        default=False,
+        description=(
+            "True when the dead letter would not fit the dead-letter topic whole and `original` "
+            "holds a prefix of the value: fetch the whole message from source_topic, "
+            "source_partition, source_offset and check it against original_sha256."
+        ),
+    )
+    original_key_truncated: bool = Field(
+        default=False, description="True when `original_key` holds only a prefix of the key."
+    )
+    original_size: int | None = Field(
+        default=None, ge=0, description="Bytes of the original value (null: an older writer)."
+    )
+    original_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the whole original value, lower-case hex (null: an older writer).",
+    )
+    original_key_size: int | None = Field(
+        default=None, ge=0, description="Bytes of the original key (null: no key, or an older writer)."
+    )
     article_id: str | None = Field(default=None, description="The article id, when it could be read.")
     source_topic: str | None = None
     source_partition: int | None = Field(default=None, ge=0)
@@ -433,5 +482,5 @@ class DeadLetter(_Event):
         return value
 
     def original_bytes(self) -> bytes:
-        """The bytes that were sent, exactly."""
+        """The bytes that were sent, exactly (only their first bytes when ``original_truncated``)."""
         return base64.b64decode(self.original)

@@ -7,9 +7,10 @@ Nested settings use ``__``: ``FLASHPOINT_CLASSIFIER__BACKEND=torch``. No other m
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Where ``flashpoint kafka up`` puts its single broker by default.
@@ -70,11 +71,98 @@ class StorySettings(BaseModel):
     )
 
 
+class KafkaSettings(BaseModel):
+    """How every Kafka client authenticates and encrypts (``FLASHPOINT_KAFKA__*``).
+
+    Secrets are :class:`~pydantic.SecretStr` (masked in every repr and dump) or files read when
+    a client is built; validation errors never quote the values they reject.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    sasl_mechanism: Literal["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="", description="SASL mechanism (SASL_* protocols): PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
+    sasl_username: str = Field(default="", description="SASL user name (SASL_* protocols).")
+    sasl_password: SecretStr = Field(
+        default=SecretStr(""), description="SASL password; or set sasl_password_file instead."
+    )
+    sasl_password_file: str = Field(
+        default="", description="A file holding the SASL password (read when a client is built)."
+    )
+    ssl_cafile: str = Field(
+        default="", description="PEM file of the CA(s) to trust; empty = the system's trust store."
+    )
+    ssl_certfile: str = Field(default="", description="PEM client certificate, for mutual TLS.")
+    ssl_keyfile: str = Field(default="", description="PEM private key of the client certificate.")
+    ssl_key_password: SecretStr = Field(
+        default=SecretStr(""), description="Password of an encrypted ssl_keyfile."
+    )
+    ssl_check_hostname: bool = Field(
+        default=True, description="Check that the broker's certificate names the host connected to."
+    )
+
+    @property
+    def uses_sasl(self) -> bool:
+        """Whether the protocol authenticates with SASL."""
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the protocol encrypts with TLS."""
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def password(self) -> str:
+        """The SASL password: ``sasl_password``, else the first line of ``sasl_password_file``."""
+        if self.sasl_password_file:
+            return Path(self.sasl_password_file).read_text(encoding="utf-8").strip("\r\n")
+        return self.sasl_password.get_secret_value()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> KafkaSettings:
+        problems: list[str] = []
+        if self.uses_sasl:
+            if not self.sasl_mechanism:
+                problems.append(f"{self.security_protocol} needs sasl_mechanism")
+            if not self.sasl_username:
+                problems.append(f"{self.security_protocol} needs sasl_username")
+            if not self.sasl_password.get_secret_value() and not self.sasl_password_file:
+                problems.append(f"{self.security_protocol} needs sasl_password or sasl_password_file")
+            if self.sasl_password.get_secret_value() and self.sasl_password_file:
+                problems.append("set sasl_password or sasl_password_file, not both")
+        elif self.sasl_mechanism or self.sasl_username or self.sasl_password_file:
+            problems.append(f"SASL settings are set but security_protocol is {self.security_protocol}")
+        ssl_files = {
+            "ssl_cafile": self.ssl_cafile,
+            "ssl_certfile": self.ssl_certfile,
+            "ssl_keyfile": self.ssl_keyfile,
+        }
+        if not self.uses_tls and any(ssl_files.values()):
+            problems.append(f"ssl_* files are set but security_protocol is {self.security_protocol}")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            problems.append("mutual TLS needs both ssl_certfile and ssl_keyfile")
+        files = {**ssl_files, "sasl_password_file": self.sasl_password_file}
+        for name, path in files.items():
+            if path and not Path(path).is_file():
+                problems.append(f"{name}: no such file {path}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Environment variables take the prefix ``FLASHPOINT_``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="FLASHPOINT_", env_nested_delimiter="__", frozen=True, extra="forbid"
+        env_prefix="FLASHPOINT_",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+        # Errors name the setting, never its value: a value may be a secret (kafka.sasl_password).
+        hide_input_in_errors=True,
     )
 
     broker: str = Field(
@@ -90,7 +178,12 @@ class Settings(BaseSettings):
         default=1, ge=1, description="Replication factor of the topics Flashpoint creates."
     )
     max_body_chars: int = Field(
-        default=200_000, ge=1, description="Articles with a longer body are dead-lettered."
+        default=200_000,
+        ge=1,
+        description=(
+            "Articles with a longer body are dead-lettered. The topics' max.message.bytes and the "
+            "producer's request size derive from it, so any valid article fits."
+        ),
     )
     batch_max: int = Field(default=8, ge=1, description="Most articles classified in one batch.")
     batch_within: float = Field(
@@ -102,6 +195,32 @@ class Settings(BaseSettings):
         default="",
         description="Faust's data directory; empty = ~/.local/share/flashpoint/<app id>.",
     )
+    session_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "Consumer group session timeout: a worker silent this long (killed, frozen) loses its "
+            "partitions to the others. Must lie within the broker's group.min/max.session.timeout.ms."
+        ),
+    )
+    heartbeat_interval_seconds: float = Field(
+        default=3.0, gt=0, description="Consumer heartbeat interval; at most a third of the session timeout."
+    )
+    group_instance_id: str = Field(
+        default="",
+        description=(
+            "Static group membership (KIP-345): a name unique to this worker and stable across its "
+            "restarts (a StatefulSet pod name), so a restart within the session timeout moves no "
+            "partition and stalls no other worker; empty = dynamic membership."
+        ),
+    )
+    liveness_stall_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description=(
+            "/health fails when the classify agent made no progress this long while its input has lag."
+        ),
+    )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
     producer_retries_max_seconds: float = Field(
@@ -111,6 +230,7 @@ class Settings(BaseSettings):
     )
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     stories: StorySettings = Field(default_factory=StorySettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     def broker_servers(self) -> str:
         """The broker URL as a kafka bootstrap string (``host:port,host:port``)."""

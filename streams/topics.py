@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from schemas import Alert, Article, ClassifiedArticle, DeadLetter, StoryInput
 from streams.config import Settings
+from streams.pipeline.decode import max_message_bytes
 
 DAY_MS: Final = 24 * 60 * 60 * 1000
 MIB: Final = 1024 * 1024
@@ -40,8 +41,9 @@ class TopicSpec(Generic[EventT]):
     key_of: Callable[[EventT], bytes | None]
     cleanup_policy: Literal["delete", "compact"]
     retention_ms: int
-    #: ``max.message.bytes`` of the topic; None = the broker's default (about 1 MiB).
-    max_message_bytes: int | None = None
+    #: ``max.message.bytes`` of the topic from the size of the largest valid input
+    #: (:func:`input_max_bytes`); None = the broker's default (about 1 MiB).
+    size_limit: Callable[[int], int] | None = None
     #: A partition count the topic must have whatever the settings say (None: the settings').
     fixed_partitions: int | None = None
 
@@ -53,11 +55,16 @@ class TopicSpec(Generic[EventT]):
         """How many partitions the topic is created with."""
         return self.fixed_partitions or settings.partitions
 
+    def max_message_bytes(self, settings: Settings) -> int | None:
+        """The topic's ``max.message.bytes``, derived from ``max_body_chars`` (None: broker default)."""
+        return None if self.size_limit is None else self.size_limit(input_max_bytes(settings.max_body_chars))
+
     def config(self, settings: Settings) -> dict[str, str]:
         """Kafka topic configs this topic is created with."""
         cfg = {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
-        if self.max_message_bytes is not None:
-            cfg["max.message.bytes"] = str(self.max_message_bytes)
+        limit = self.max_message_bytes(settings)
+        if limit is not None:
+            cfg["max.message.bytes"] = str(limit)
         if settings.replication > 1:
             cfg["min.insync.replicas"] = str(min(2, settings.replication))
         return cfg
@@ -87,6 +94,20 @@ class TopicSpec(Generic[EventT]):
         return None if key is None else key.decode("utf-8", errors="backslashreplace")
 
 
+#: Room in a record for its key (an id: at most 256 characters) and the record's framing.
+RECORD_SLACK_BYTES: Final = 64 * 1024
+
+
+def input_max_bytes(max_body_chars: int) -> int:
+    """The largest input record a valid article can need: its value written in the costliest
+    JSON escaping (:func:`streams.pipeline.decode.max_message_bytes`), its key and framing.
+
+    Every size limit derives from this one, so a valid article always fits the input topic and
+    its dead letter the dead-letter topic.
+    """
+    return max_message_bytes(max_body_chars) + RECORD_SLACK_BYTES
+
+
 def _utf8(text: str) -> bytes:
     return text.encode("utf-8")
 
@@ -104,8 +125,8 @@ ARTICLES: Final = TopicSpec(
     key_of=lambda article: _utf8(article.id),
     cleanup_policy="delete",
     retention_ms=7 * DAY_MS,
-    # Stated, not inherited from the broker, because the dead-letter topic must hold any of them.
-    max_message_bytes=MIB,
+    # Any valid article, however its producer escapes it.
+    size_limit=lambda largest_input: largest_input,
 )
 CLASSIFIED: Final = TopicSpec(
     name="news.classified.v1",
@@ -144,8 +165,6 @@ ALERT_STATE: Final = TopicSpec(
     # Compaction keeps every key's latest value; nothing is deleted by age.
     retention_ms=-1,
 )
-#: Classification is bounded by the article (evidence quotes it); twice the input limit fits both.
-_STORY_INPUT_BYTES: Final = 2 * MIB
 STORY_INPUTS: Final = TopicSpec(
     name="news.stories.input.v1",
     role="internal",
@@ -158,7 +177,9 @@ STORY_INPUTS: Final = TopicSpec(
     key_of=lambda item: _utf8(item.article.id),
     cleanup_policy="delete",
     retention_ms=7 * DAY_MS,
-    max_message_bytes=_STORY_INPUT_BYTES,
+    # The article as normalised (never longer than its input) and its classification, whose
+    # evidence quotes the article: twice the input fits both.
+    size_limit=lambda largest_input: 2 * largest_input,
     fixed_partitions=1,
 )
 DEAD_LETTERS: Final = TopicSpec(
@@ -170,9 +191,10 @@ DEAD_LETTERS: Final = TopicSpec(
     key_of=_original_key,
     cleanup_policy="delete",
     retention_ms=30 * DAY_MS,
-    # A dead letter carries the original key and value in base64 (4/3 of the input, which
-    # max.message.bytes of ARTICLES bounds) plus the reason: twice the input limit fits it.
-    max_message_bytes=2 * MIB,
+    # A dead letter carries the original key and value in base64 (4/3 of the input record)
+    # and the original key again as its own key: 7/3 of the input, plus the reason, fits any
+    # whole. (One that does not, from a topic created elsewhere, is cut to fit.)
+    size_limit=lambda largest_input: largest_input * 7 // 3 + RECORD_SLACK_BYTES,
 )
 
 REGISTRY: Final[tuple[TopicSpec[Any], ...]] = (
@@ -192,8 +214,11 @@ SHORT_NAMES: Final[dict[str, TopicSpec[Any]]] = {
     "dlq": DEAD_LETTERS,
     "story-inputs": STORY_INPUTS,
 }
-#: The largest message Flashpoint itself produces (its producer's max request size).
-MAX_PRODUCED_BYTES: Final = max(spec.max_message_bytes or 0 for spec in REGISTRY)
+
+
+def max_produced_bytes(settings: Settings) -> int:
+    """The largest message Flashpoint itself produces (its producer's max request size)."""
+    return max(spec.max_message_bytes(settings) or MIB for spec in REGISTRY)
 
 
 def by_short_name(short: str) -> TopicSpec[Any]:

@@ -18,6 +18,7 @@ from schemas import (
     StoryInput,
 )
 from streams.config import Settings
+from streams.kafka_clients import client_options
 from streams.topics import TopicSpec
 
 
@@ -101,6 +102,7 @@ def tail_topic(
         enable_auto_commit=False,
         group_id=None,
         **options,
+        **client_options(settings.kafka),
     )
     try:
         yield iter(consumer)

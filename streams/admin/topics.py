@@ -19,6 +19,7 @@ from kafka.errors import TopicAlreadyExistsError
 from kafka.errors import for_code as error_for_code
 
 from streams.config import Settings
+from streams.kafka_clients import check_access, client_options
 from streams.topics import REGISTRY, TopicSpec
 
 CLIENT_ID: Final = "flashpoint-topics"
@@ -45,12 +46,17 @@ class TopicState:
 
 @contextmanager
 def admin_client(settings: Settings, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[KafkaAdminClient]:
-    """A kafka-python admin client on the settings' brokers, closed on exit."""
+    """A kafka-python admin client on the settings' brokers, closed on exit.
+
+    Refused TLS or SASL credentials raise :class:`~streams.kafka_clients.KafkaAccessError` at once.
+    """
+    check_access(settings.broker_servers(), settings.kafka, timeout_s)
     client = KafkaAdminClient(
         bootstrap_servers=settings.broker_servers(),
         client_id=CLIENT_ID,
         request_timeout_ms=int(timeout_s * 1000),
         bootstrap_timeout_ms=int(timeout_s * 1000),
+        **client_options(settings.kafka),
     )
     try:
         yield client

@@ -39,15 +39,22 @@ def kafka_group() -> None:
     show_default=True,
     help="First broker port; brokers use PORT..PORT+N-1, controllers the next N ports.",
 )
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="SASL_SSL listener (SCRAM-SHA-512 user, throw-away CA); prints the client settings.",
+)
 @timeout_option(READY_TIMEOUT_S, "Seconds to wait for every broker to serve requests.")
 @_state_dir_option
-def up_command(nodes: str, port: int, timeout: float, state_dir: Path | None) -> None:
+def up_command(nodes: str, port: int, secure: bool, timeout: float, state_dir: Path | None) -> None:
     """Start Kafka in the background; print the bootstrap servers once it serves requests.
 
     Exits non-zero without touching it when a cluster recorded in the state dir is running.
+    With --secure, also prints the FLASHPOINT_KAFKA__* settings a client needs (the password
+    stays in the file they name).
     """
     with reported():
-        cluster = start_cluster(int(nodes), port, state_dir, timeout=timeout)
+        cluster = start_cluster(int(nodes), port, state_dir, timeout=timeout, secure=secure)
         version = kafka_version()
     click.echo(
         f"Kafka {version} ready in {cluster.ready_seconds:.1f} s: {len(cluster.nodes)} node(s), "
@@ -55,6 +62,8 @@ def up_command(nodes: str, port: int, timeout: float, state_dir: Path | None) ->
         err=True,
     )
     click.echo(f"FLASHPOINT_BROKER={cluster.broker_url}", err=True)
+    for name, value in cluster.client_environment().items():
+        click.echo(f"{name}={value}", err=True)
     click.echo(cluster.bootstrap)
 
 

@@ -24,13 +24,19 @@ def produce_command(input_file: IO[bytes], raw: bool) -> None:
     settings = load_settings()
 
     def report_invalid(number: int, dead: DeadLetter) -> None:
-        if not raw:
-            click.echo(f"line {number}: not sent: {dead.error_type}: {dead.error_message}", err=True)
+        fate = "sent as-is, the worker will dead-letter it" if raw else "not sent"
+        click.echo(f"line {number}: {fate}: {dead.error_type}: {dead.error_message}", err=True)
 
-    with reported(settings.broker_servers()):
-        result = send_lines(settings, numbered_lines(input_file), raw=raw, on_invalid=report_invalid)
+    def report_failed(number: int, reason: str) -> None:
+        click.echo(f"line {number}: not sent: the broker did not take it: {reason}", err=True)
+
+    with reported(f"broker at {settings.broker_servers()}"):
+        result = send_lines(
+            settings, numbered_lines(input_file), raw=raw, on_invalid=report_invalid, on_failed=report_failed
+        )
     topic = ARTICLES.full_name(settings.topic_prefix)
     rejected = f"; {result.rejected} invalid line(s) not sent" if result.rejected else ""
-    click.echo(f"sent {result.sent} message(s) to {topic}{rejected}")
-    if result.rejected:
+    failed = f"; {result.failed} line(s) the broker did not take" if result.failed else ""
+    click.echo(f"sent {result.sent} message(s) to {topic}{rejected}{failed}")
+    if result.rejected or result.failed:
         sys.exit(1)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from streams.config import LOCAL_BROKER_PORT
+from streams.kafka_clients import client_options
 from streams.localkafka.config import (
     JVM_FLAGS,
     TOOL_JVM_FLAGS,
@@ -41,6 +42,7 @@ from streams.localkafka.process import (
     tail_file,
     tail_text,
 )
+from streams.localkafka.secure import create_secure_files, scram_format_args
 from streams.localkafka.state import (
     Cluster,
     Node,
@@ -73,6 +75,7 @@ def start_cluster(
     *,
     timeout: float = READY_TIMEOUT_S,
     die_with_parent: bool = False,
+    secure: bool = False,
 ) -> Cluster:
     """Start a local cluster and return once an admin request sees all ``nodes`` brokers.
 
@@ -81,7 +84,8 @@ def start_cluster(
     message then carries the tail of each failing node's log and where the full logs were kept).
     ``die_with_parent`` makes the JVMs exit with the calling process (Linux ``PR_SET_PDEATHSIG``),
     for test sessions and the demo; the kernel ties it to the calling *thread*, so call from one
-    that outlives the cluster.
+    that outlives the cluster. ``secure`` gives the brokers a SASL_SSL listener (:mod:`.secure`);
+    :meth:`Cluster.client_environment` then says how to connect.
     """
     if nodes not in (1, 3):
         raise KafkaLauncherError(f"--nodes must be 1 or 3, not {nodes}")
@@ -108,12 +112,15 @@ def start_cluster(
         started_at=time.time(),
     )
     try:
+        secure_files = create_secure_files(work_dir / "secure") if secure else None
+        if secure_files is not None:
+            cluster.secure_dir = str(secure_files.directory)
         voters = controller_voters(cluster.nodes)
         for node in cluster.nodes:
-            write_node_files(node, voters, nodes)
+            write_node_files(node, voters, nodes, secure_files)
         (work_dir / "tools-log4j2.properties").write_text(TOOL_LOG4J)
         format_started = time.monotonic()
-        _format_storage(java, libs, cluster)
+        _format_storage(java, libs, cluster, scram_format_args(secure_files) if secure_files else [])
         cluster.format_seconds = time.monotonic() - format_started
         for node in cluster.nodes:
             _spawn_node(java, libs, node, die_with_parent=die_with_parent)
@@ -175,8 +182,11 @@ def _check_ports(nodes: int, port: int) -> None:
         )
 
 
-def _format_storage(java: str, libs: Path, cluster: Cluster) -> None:
-    """StorageTool ``format`` every node with the same cluster id, in parallel (static voters: no flag)."""
+def _format_storage(java: str, libs: Path, cluster: Cluster, extra_args: Sequence[str] = ()) -> None:
+    """StorageTool ``format`` every node with the same cluster id, in parallel (static voters: no flag).
+
+    ``extra_args`` go to every node's format (the SCRAM users of a secured cluster).
+    """
     work_dir = Path(cluster.work_dir)
     procs = []
     for node in cluster.nodes:
@@ -192,6 +202,7 @@ def _format_storage(java: str, libs: Path, cluster: Cluster) -> None:
             cluster.cluster_id,
             "-c",
             str(node.properties_file),
+            *extra_args,
         ]
         procs.append(
             (node, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=work_dir))
@@ -264,6 +275,7 @@ def _wait_ready(cluster: Cluster, timeout: float) -> None:
                 bootstrap_timeout_ms=wait_ms,
                 reconnect_backoff_ms=50,
                 reconnect_backoff_max_ms=200,
+                **client_options(cluster.kafka_settings()),
             )
             # kafka-python 3 returns dicts and includes fenced brokers; only unfenced ones serve.
             brokers = admin.describe_cluster()["brokers"]

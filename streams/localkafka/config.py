@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from streams.localkafka.errors import KafkaLauncherError
+from streams.localkafka.secure import SecureFiles, secure_properties
 from streams.localkafka.state import WORK_DIR_PREFIX, Node
 
 #: The broker JVM's flags (see the module docstring).
@@ -122,20 +123,24 @@ def controller_voters(nodes: list[Node]) -> str:
     return ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in nodes)
 
 
-def server_properties(node: Node, voters: str, nodes: int) -> str:
-    """``server.properties`` of one combined broker/controller node in a cluster of ``nodes``."""
+def server_properties(node: Node, voters: str, nodes: int, secure: SecureFiles | None = None) -> str:
+    """``server.properties`` of one combined broker/controller node in a cluster of ``nodes``.
+
+    With ``secure`` the broker listener is SASL_SSL (see :mod:`.secure`), else PLAINTEXT.
+    """
     rf = 1 if nodes == 1 else 3
     isr = 1 if nodes == 1 else 2
-    listeners = f"PLAINTEXT://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}"
-    props = {
+    broker = "SASL_SSL" if secure else "PLAINTEXT"
+    listeners = f"{broker}://127.0.0.1:{node.broker_port},CONTROLLER://127.0.0.1:{node.controller_port}"
+    props: dict[str, object] = {
         "process.roles": "broker,controller",
         "node.id": node.node_id,
         "controller.quorum.voters": voters,
         "listeners": listeners,
         "advertised.listeners": listeners,
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": broker,
+        "listener.security.protocol.map": f"{broker}:{broker},CONTROLLER:PLAINTEXT",
         "log.dirs": str(Path(node.directory) / "data"),
         # The defaults (RF 3, 50 partitions, 3 s rebalance delay) make tests slow or hang.
         "offsets.topic.replication.factor": rf,
@@ -158,6 +163,8 @@ def server_properties(node: Node, voters: str, nodes: int) -> str:
         # The default 128 MiB dedupe buffer is allocated on the heap; the heap is 512 MiB.
         "log.cleaner.dedupe.buffer.size": 16 * 1024 * 1024,
     }
+    if secure:
+        props.update(secure_properties(secure))
     return "".join(f"{key}={value}\n" for key, value in props.items())
 
 
@@ -168,9 +175,11 @@ def native_tmp_flags(node_dir: Path) -> list[str]:
     return [f"-Djava.io.tmpdir={tmp}", f"-DZstdTempFolder={tmp}", f"-Dorg.xerial.snappy.tempdir={tmp}"]
 
 
-def write_node_files(node: Node, voters: str, nodes: int) -> None:
+def write_node_files(node: Node, voters: str, nodes: int, secure: SecureFiles | None = None) -> None:
     """Create the node's directory with its ``server.properties`` and log4j configuration."""
     node_dir = Path(node.directory)
     (node_dir / "logs").mkdir(parents=True)
-    node.properties_file.write_text(server_properties(node, voters, nodes))
+    node.properties_file.write_text(server_properties(node, voters, nodes, secure))
+    if secure:  # it holds the brokers' password
+        node.properties_file.chmod(0o600)
     (node_dir / "log4j2.properties").write_text(BROKER_LOG4J.format(log_dir=node_dir / "logs"))

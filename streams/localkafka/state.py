@@ -15,6 +15,7 @@ from pathlib import Path
 
 import platformdirs
 
+from streams.config import KafkaSettings
 from streams.localkafka.errors import KafkaLauncherError
 from streams.localkafka.process import is_our_process
 
@@ -69,6 +70,27 @@ class Cluster:
     started_at: float = 0.0
     format_seconds: float = 0.0
     ready_seconds: float = 0.0
+    #: The directory of the CA, keystore and passwords of a ``--secure`` cluster ("" otherwise).
+    secure_dir: str = ""
+
+    @property
+    def secure(self) -> bool:
+        """Whether clients reach the brokers over SASL_SSL (``--secure``)."""
+        return bool(self.secure_dir)
+
+    def kafka_settings(self) -> KafkaSettings:
+        """The client security settings of this cluster (plaintext unless ``--secure``)."""
+        return KafkaSettings.model_validate(
+            {k.removeprefix("FLASHPOINT_KAFKA__").lower(): v for k, v in self.client_environment().items()}
+        )
+
+    def client_environment(self) -> dict[str, str]:
+        """The ``FLASHPOINT_KAFKA__*`` variables a client needs (none for a plaintext cluster)."""
+        if not self.secure:
+            return {}
+        from streams.localkafka.secure import SecureFiles, client_environment
+
+        return client_environment(SecureFiles(Path(self.secure_dir)))
 
     @property
     def bootstrap(self) -> str:

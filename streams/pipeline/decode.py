@@ -9,6 +9,7 @@ checks run cheapest first, so a 10 MB value is refused by its length without bei
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -235,7 +236,9 @@ def make_dead_letter(
     app_version: str,
     received_at: datetime,
 ) -> DeadLetter:
-    """A dead letter holding ``value`` exactly (base64), its source and the reason. Never raises.
+    """A dead letter holding ``value`` exactly (base64), its size and SHA-256, its source and
+    the reason. Never raises. (:mod:`streams.pipeline.dead_letter_size` cuts one that is too
+    large for its topic.)
 
     Also used for articles the classifier could not process. Values that would make the dead
     letter itself invalid are repaired rather than refused: a negative partition or offset
@@ -255,6 +258,9 @@ def make_dead_letter(
     fields: dict[str, Any] = {
         "original": base64.b64encode(original).decode("ascii"),
         "original_key": base64.b64encode(key).decode("ascii") if key is not None else None,
+        "original_size": len(original),
+        "original_sha256": hashlib.sha256(original).hexdigest(),
+        "original_key_size": len(key) if key is not None else None,
         "article_id": _safe_text(article_id) or None,
         "source_topic": _safe_text(source.topic) or None,
         "source_partition": _non_negative(source.partition),

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import faust
-from faust.exceptions import ConsumerNotStarted
 from faust.types import EventT
 
 from schemas import ErrorType, StoryInput
@@ -46,8 +45,9 @@ from streams.pipeline.publishers import PublisherFamilies
 from streams.pipeline.route import Message, Output, route_to_stories
 from streams.pipeline.story import StoryConfig
 from streams.pipeline.story_tables import StoryTables
-from streams.topics import ARTICLES, DEAD_LETTERS, STORY_INPUTS
+from streams.topics import ARTICLES, DEAD_LETTERS, MIB, STORY_INPUTS, max_produced_bytes
 from streams.worker.metrics import Metrics
+from streams.worker.probes import BrokerCheck, Liveness, group_joined
 from streams.worker.publisher import DeliveryError, Publisher
 from streams.worker.tables import story_tables, within_event
 
@@ -90,6 +90,10 @@ class Runtime:
     #: The story stage, built from the tables on the first batch after each rebalance.
     assigner: StoryAssigner | None = None
     assigner_rebalance: int = -1
+    #: The input's lag on this worker (set by the app once its sensors exist).
+    input_lag: Callable[[], int] = lambda: 0
+    liveness: Liveness = field(init=False)
+    broker_check: BrokerCheck = field(init=False)
 
     def __post_init__(self) -> None:
         self.publisher = Publisher(
@@ -98,6 +102,9 @@ class Runtime:
             retry_for_seconds=self.settings.producer_retries_max_seconds,
             on_delivered=self.metrics.count_delivered,
             on_retry=lambda out: self.metrics.send_retries.inc(),
+            dead_letter_max_bytes=min(
+                DEAD_LETTERS.max_message_bytes(self.settings) or MIB, max_produced_bytes(self.settings)
+            ),
         )
         stories = self.settings.stories
         self.copies = CopyCache(stories.copy_cache_size, stories.window_hours)
@@ -105,6 +112,8 @@ class Runtime:
             window_hours=stories.window_hours, threshold=stories.threshold, sigma_days=stories.sigma_days
         )
         self.families = PublisherFamilies.load(stories.publisher_families or None)
+        self.liveness = Liveness(self.settings.liveness_stall_seconds)
+        self.broker_check = BrokerCheck(self.settings.broker_servers().split(","))
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> Any:
         """Queue one message on ``topic``; the returned future resolves on the broker's ack."""
@@ -131,16 +140,23 @@ class Runtime:
         self.model_ready.set()
         log.info("classifier loaded in %.1f s: %s", time.perf_counter() - started, self.classifier.model_info)
 
-    def ready(self) -> dict[str, bool]:
-        """The readiness checks, each true or false."""
-        try:
-            assigned = bool(self.app.consumer.assignment())
-        except ConsumerNotStarted:
-            assigned = False
+    async def ready(self) -> dict[str, bool]:
+        """The readiness checks, each true or false (:mod:`streams.worker.probes`)."""
         return {
             "model_loaded": self.model_ready.is_set(),
             "topics_present": self.topics_present,
-            "consumer_assigned": assigned,
+            "broker_reachable": await self.broker_check.reachable(),
+            "group_joined": group_joined(self.app),
+        }
+
+    def health(self) -> dict[str, Any]:
+        """Liveness: whether the classify agent progresses while its input has lag."""
+        lag = self.input_lag()
+        stalled = self.liveness.stalled_for(lag)
+        return {
+            "alive": stalled < self.liveness.stall_seconds,
+            "input_lag": lag,
+            "stalled_seconds": round(stalled, 1),
         }
 
     async def process(self, events: Sequence[EventT[bytes]]) -> None:
@@ -173,6 +189,7 @@ class Runtime:
         self.metrics.copies_reused.inc(stage.copies_reused)
         self.metrics.withdrawals.inc(stage.withdrawals)
         await self.publisher.publish([out for outputs in stage.routed for out in outputs])
+        self.liveness.progressed()
         latency = (utc_now() - received_at).total_seconds()
         for _ in messages:
             self.metrics.latency_seconds.observe(latency)
@@ -294,11 +311,13 @@ def wire(
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
+        state = runtime.health()
+        alive = state.pop("alive")
+        return web.json({"status": "ok" if alive else "stalled", **state}, status=200 if alive else 503)
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        checks = runtime.ready()
+        checks = await runtime.ready()
         ok = all(checks.values())
         return web.json({"ready": ok, **checks}, status=200 if ok else 503)
 

@@ -14,13 +14,15 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
 from platformdirs import user_data_dir
-from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_delay, wait_exponential
 
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
-from streams.topics import MAX_PRODUCED_BYTES
+from streams.kafka_clients import KafkaAccessError, faust_credentials
+from streams.topics import ARTICLES, max_produced_bytes
 from streams.worker.agents import Runtime, wire
+from streams.worker.log_limits import limit_client_logs
 from streams.worker.metrics import install_faust_sensors
 from streams.worker.tables import table_store
 
@@ -56,9 +58,13 @@ class FlashpointApp(faust.App):
         await super().on_first_start()
         from streams.admin.topics import create_topics
 
-        # The broker may still be starting (compose, Kubernetes): retry, bounded, then fail.
+        # The broker may still be starting (compose, Kubernetes): retry, bounded, then fail;
+        # refused credentials or an untrusted certificate will not get better: fail at once.
         async for attempt in AsyncRetrying(
-            stop=stop_after_delay(60), wait=wait_exponential(multiplier=0.5, max=10), reraise=True
+            stop=stop_after_delay(60),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            retry=retry_if_not_exception_type(KafkaAccessError),
+            reraise=True,
         ):
             with attempt:
                 created = await asyncio.get_running_loop().run_in_executor(
@@ -116,10 +122,13 @@ def build_app(
     app = FlashpointApp(
         settings.app_id,
         broker=settings.broker,
+        broker_credentials=faust_credentials(settings.kafka),
         version=1,
         autodiscover=False,
         datadir=str(datadir),
         web_port=settings.web_port,
+        # web_bind is the listen address; web_host only names the worker in Faust's URLs.
+        web_bind=settings.web_host,
         web_host=settings.web_host,
         web_enabled=True,
         topic_partitions=settings.partitions,
@@ -128,17 +137,24 @@ def build_app(
         producer_acks=-1,
         # A dead letter carries the original in base64 (4/3 of its size), a story input the
         # article and its classification: allow the largest limit of the registry.
-        producer_max_request_size=MAX_PRODUCED_BYTES,
+        producer_max_request_size=max_produced_bytes(settings),
         store=table_store(settings.stories.table_store),
         producer_request_timeout=min(120.0, settings.producer_retries_max_seconds),
         consumer_auto_offset_reset="earliest",
         stream_wait_empty=True,
         broker_commit_interval=1.0,
+        # A killed worker's partitions move to the survivors once its session expires.
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
+        consumer_group_instance_id=settings.group_instance_id or None,
         logging_config=logging_config(settings),
     )
+    limit_client_logs()
     app.flashpoint_settings = settings
     app.runtime = wire(app, settings, load_classifier)
-    install_faust_sensors(app, app.runtime.metrics.registry)
+    monitor = install_faust_sensors(app, app.runtime.metrics.registry)
+    input_topic = ARTICLES.full_name(settings.topic_prefix)
+    app.runtime.input_lag = lambda: monitor.lag(input_topic)
     app.runtime.metrics.build_info.info({"version": __version__})
     return app
 

@@ -136,6 +136,14 @@ class LagMonitor(PrometheusMonitor):
             lag = max(0, end - (committed or 0))
             self._lag.labels(topic=tp.topic, partition=tp.partition).set(lag)
 
+    def lag(self, topic: str) -> int:
+        """The lag of ``topic`` summed over this worker's partitions of it (liveness reads it)."""
+        total = 0
+        for tp, end in self.tp_end_offsets.items():
+            if tp.topic == topic:
+                total += max(0, end - (self.tp_committed_offsets.get(tp) or 0))
+        return total
+
     def track_tp_end_offset(self, tp: Any, offset: int) -> None:
         """Record a partition's end offset (Faust calls this on every fetch)."""
         super().track_tp_end_offset(tp, offset)

@@ -5,6 +5,11 @@ that queues one message and returns an awaitable resolved by the broker's acknow
 that fail for a reason retrying can fix are retried with backoff, bounded in time; any other
 failure, or a retriable one that outlasts the bound, raises :class:`DeliveryError`, and the
 caller must then stop without committing the batch's input offsets.
+
+Dead letters are cut to fit the dead-letter topic before they are sent
+(:mod:`streams.pipeline.dead_letter_size`); one the broker still refuses as too large (its
+topic was created with a smaller limit) is cut to half and sent again, so an input never
+stops its partition.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka.errors import KafkaTimeoutError
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError, RecordTooLargeError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 from tenacity.wait import wait_base
 
+from schemas import DeadLetter
+from streams.pipeline.dead_letter_size import fit_dead_letter, wire_size
 from streams.pipeline.route import Output
+from streams.topics import DEAD_LETTERS, MIB
 
 log = logging.getLogger("flashpoint.publisher")
 
@@ -30,6 +38,10 @@ Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
 #: raises KafkaTimeoutError when the broker did not answer within the request timeout (a
 #: broker restarting, a leader moving), which is the transient case the retry is for.
 RETRIABLE_DESPITE_FLAG: tuple[type[BaseException], ...] = (KafkaTimeoutError,)
+#: The producer's (RecordTooLargeError) and the broker's (MessageSizeTooLargeError) refusals.
+TOO_LARGE: tuple[type[BaseException], ...] = (RecordTooLargeError, MessageSizeTooLargeError)
+#: The smallest limit a refused dead letter is cut down to before the worker gives up.
+MIN_DEAD_LETTER_BYTES = 16 * 1024
 
 
 class DeliveryError(Exception):
@@ -46,6 +58,15 @@ def is_retriable(exc: BaseException) -> bool:
         if flag is not None:
             return bool(flag)
         if isinstance(seen, ConnectionError | TimeoutError | asyncio.TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _caused_by(exc: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kinds):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -69,6 +90,8 @@ class Publisher:
     on_delivered: Callable[[Output], None] = _ignore
     #: Called before each retried send.
     on_retry: Callable[[Output], None] = _ignore
+    #: The largest dead letter sent whole: the dead-letter topic's and the producer's limit.
+    dead_letter_max_bytes: int = 2 * MIB
 
     async def publish(self, outgoing: Sequence[Output]) -> None:
         """Queue every output, then await each acknowledgement, retrying where it helps.
@@ -76,21 +99,56 @@ class Publisher:
         Raises :class:`DeliveryError` for the first output that cannot be delivered.
         """
         pending: list[tuple[Output, Awaitable[Any] | None, BaseException | None]] = []
-        for out in outgoing:
+        for out in map(self._fitted, outgoing):
             try:
                 pending.append((out, await self._send(out), None))
             except Exception as exc:  # raised by send itself: buffer full, metadata, too large
                 pending.append((out, None, exc))
-        for out, acknowledged, send_error in pending:
-            error = send_error
+        for queued, acknowledged, send_error in pending:
+            out, error = queued, send_error
             if acknowledged is not None:
                 try:
                     await acknowledged
                 except Exception as exc:
                     error = exc
+            if error is not None and _caused_by(error, TOO_LARGE) and isinstance(out.value, DeadLetter):
+                out, error = await self._send_smaller(out, error)
             if error is not None:
                 await self._send_until_acknowledged(out, error)
             self.on_delivered(out)
+
+    def _fitted(self, out: Output) -> Output:
+        if out.topic is DEAD_LETTERS and isinstance(out.value, DeadLetter):
+            fitted = fit_dead_letter(out.value, self.dead_letter_max_bytes)
+            if fitted is not out.value:
+                log.warning(
+                    "dead letter of %s bytes cut to fit %d bytes (original_truncated)",
+                    out.value.original_size,
+                    self.dead_letter_max_bytes,
+                )
+                return Output(out.topic, fitted)
+        return out
+
+    async def _send_smaller(self, out: Output, error: BaseException) -> tuple[Output, BaseException | None]:
+        """Cut a refused dead letter to half its size until the broker takes it (or the floor)."""
+        assert isinstance(out.value, DeadLetter)
+        while _caused_by(error, TOO_LARGE):
+            limit = wire_size(out.value) // 2
+            if limit < MIN_DEAD_LETTER_BYTES:
+                return out, error
+            # Later dead letters of this worker start from the limit the broker accepts.
+            self.dead_letter_max_bytes = min(self.dead_letter_max_bytes, limit)
+            log.warning(
+                "the broker refused a dead letter as too large (%r); cutting it to %d bytes", error, limit
+            )
+            out = Output(out.topic, fit_dead_letter(out.value, limit))
+            try:
+                await (await self._send(out))
+            except Exception as exc:
+                error = exc
+            else:
+                return out, None
+        return out, error
 
     async def _send(self, out: Output) -> Awaitable[Any]:
         return await self.send(out.topic.full_name(self.prefix), out.key, out.encode())

@@ -79,9 +79,16 @@ def poison_input() -> Input:
     )
 
 
-def send(bootstrap: str, topic: str, inputs: list[Input]) -> dict[tuple[int, int], Input]:
-    """Send every input; return them by (partition, offset) as the broker acknowledged them."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all", max_request_size=2_000_000)
+def send(
+    bootstrap: str, topic: str, inputs: list[Input], security: dict[str, Any] | None = None
+) -> dict[tuple[int, int], Input]:
+    """Send every input; return them by (partition, offset) as the broker acknowledged them.
+
+    ``security``: kafka-python options of a secured broker (:func:`streams.kafka_clients.client_options`).
+    """
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap.split(","), acks="all", max_request_size=2_000_000, **(security or {})
+    )
     try:
         futures = [(producer.send(topic, key=i.key, value=i.raw), i) for i in inputs]
         producer.flush()
@@ -129,7 +136,7 @@ class Outputs:
 class OutputReader:
     """Reads the output topics of one prefix from the beginning, incrementally."""
 
-    def __init__(self, bootstrap: str, prefix: str) -> None:
+    def __init__(self, bootstrap: str, prefix: str, security: dict[str, Any] | None = None) -> None:
         self.topics: dict[str, TopicSpec[Any]] = {
             s.full_name(prefix): s for s in (CLASSIFIED, ALERTS, DEAD_LETTERS, ALERT_STATE)
         }
@@ -140,6 +147,7 @@ class OutputReader:
             enable_auto_commit=False,
             group_id=None,
             fetch_max_bytes=50_000_000,
+            **(security or {}),
         )
         self.out = Outputs()
 

@@ -58,7 +58,8 @@ def test_create_twice_creates_once_with_the_registry_settings(
     assert all(listed.count(name) == 1 for name in names)
     view = broker_view(admin, names)
     for spec, name in zip(REGISTRY, names, strict=True):
-        assert view[name]["partitions"] == 3
+        # Every topic gets the settings' count, but a fixed one (the story stage's single partition).
+        assert view[name]["partitions"] == (spec.fixed_partitions or 3)
         assert view[name]["replication"] == {settings.replication}
         for key, value in spec.config(settings).items():
             assert view[name]["config"][key] == value, (name, key)
@@ -119,7 +120,7 @@ def test_topics_cli(
             line = next(
                 li for li in listed.output.splitlines() if li.startswith(spec.full_name(prefix) + " ")
             )
-            assert "partitions=6 replication=1" in line
+            assert f"partitions={spec.partitions(get_settings())} replication=1" in line
             assert f"retention.ms={spec.retention_ms}" in line
         assert "drift" not in listed.output
     finally:
