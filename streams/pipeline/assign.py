@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from schemas import Alert, ArticleRef, Classification, ClassifiedArticle, StoryInput
 from schemas.events import Article
@@ -83,13 +84,14 @@ class StoryAssigner:
         article = item.article
         placement = self.stage.place(article, item.received_at)
         classification, duplicate_of = self._classification_for(item, placement)
-        record = ArticleRecord(
+        fresh = ArticleRecord(
             placement=placement,
             article_version=article.version,
             ref=article_ref(article),
             classification=classification,
             duplicate_of=duplicate_of,
         )
+        record = fresh
         stored = self.tables.article(article.id)
         if stored is not None and stored.article_version > article.version:
             record = stored  # an older version, redelivered: the newer one stays on record
@@ -101,19 +103,7 @@ class StoryAssigner:
             publisher_family=placement.publisher_family,
             **classification.classification_fields(),
         )
-        story_article = StoryArticle(
-            article_id=article.id,
-            article_version=article.version,
-            story_id=placement.story_id,
-            duplicate_of=duplicate_of,
-            publisher_family=placement.publisher_family,
-            escalation=classification.escalation,
-            categories=tuple(s.category for s in classification.signals),
-            level=classification.level,
-            severity=classification.severity,
-            actors=tuple(classification.actors),
-            event_time=event_time(article, item.received_at),
-        )
+        story_article = _story_article(fresh, event_time(article, item.received_at))
         alerts, alert_outputs = self._lifecycle(story_article, (article.id, record))
         self.journal.write(placement.story_id, (article.id, record))
         return Assigned([Output(CLASSIFIED, classified), *alert_outputs], placement, alerts)
@@ -138,22 +128,8 @@ class StoryAssigner:
             log.info("withdrawal of %s: no article of that id in the window, nothing to do", article.id)
             return Assigned([], None, [])
         version = max(article.version, record.article_version)
-        classification = record.classification
         withdrawn = record.model_copy(update={"withdrawn": True, "article_version": version})
-        story_article = StoryArticle(
-            article_id=article.id,
-            article_version=version,
-            withdrawn=True,
-            story_id=record.placement.story_id,
-            duplicate_of=record.duplicate_of,
-            publisher_family=record.placement.publisher_family,
-            escalation=classification.escalation,
-            categories=tuple(s.category for s in classification.signals),
-            level=classification.level,
-            severity=classification.severity,
-            actors=tuple(classification.actors),
-            event_time=event_time(article, item.received_at),
-        )
+        story_article = _story_article(withdrawn, event_time(article, item.received_at))
         alerts, outputs = self._lifecycle(story_article, (article.id, withdrawn))
         self.journal.write(None, (article.id, withdrawn))
         return Assigned(outputs, record.placement, alerts)
@@ -198,3 +174,23 @@ class StoryAssigner:
             assert fallback.classification is not None
             best = (fallback.ref, fallback.classification)
         return build_alert(change, *best)
+
+
+def _story_article(record: ArticleRecord, when: datetime) -> StoryArticle:
+    """What the alert lifecycle needs of one article, from its record."""
+    classification = record.classification
+    assert classification is not None  # published articles and their withdrawals carry one
+    return StoryArticle(
+        article_id=record.placement.article_id,
+        article_version=record.article_version,
+        withdrawn=record.withdrawn,
+        story_id=record.placement.story_id,
+        duplicate_of=record.duplicate_of,
+        publisher_family=record.placement.publisher_family,
+        escalation=classification.escalation,
+        categories=tuple(s.category for s in classification.signals),
+        level=classification.level,
+        severity=classification.severity,
+        actors=tuple(classification.actors),
+        event_time=when,
+    )

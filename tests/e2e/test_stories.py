@@ -6,6 +6,7 @@ and read back the classified articles, every alert message, and the compacted st
 
 from __future__ import annotations
 
+import collections
 import time
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from tests.e2e.harness import (
     send,
     start_worker,
 )
-from tests.e2e.story_stream import SINGLETON_IDS, grouping, story_stream, written_grouping
+from tests.e2e.story_stream import SINGLETON_IDS, STORIES, dated_input, story_stream
 from tests.e2e.test_pipeline import _check_alert_versions, _interrupted_run, _metric
 from tests.support.corpus import ALL_ARTICLES, ESCALATIONS, HARD_NEGATIVES
 
@@ -262,10 +263,10 @@ def test_a_syndication_storm_is_one_story_one_created_alert_and_few_model_passes
 def test_kill_9_mid_story_stream_splits_no_story(kafka: Cluster, unique: str, tmp_path: Path) -> None:
     prefix = f"e2e-{unique}."
     stream = story_stream()
+    # The other corpus articles, dated within the stream's days like the stories' articles.
     others = [
-        Input(article_json(aid, title, body), aid.encode(), (aid, 1), None)
-        for aid, title, body, _ in ALL_ARTICLES
-        if aid not in SINGLETON_IDS
+        dated_input(aid, title, body, f"corpus-{n}.example", hour=n)
+        for n, (aid, title, body, _) in enumerate(a for a in ALL_ARTICLES if a[0] not in SINGLETON_IDS)
     ]
     malformed = malformed_inputs()
     # The stories' articles spread over the whole stream, so the kill cuts through each story.
@@ -284,10 +285,16 @@ def test_kill_9_mid_story_stream_splits_no_story(kafka: Cluster, unique: str, tm
 
     # Repeats are allowed, but never two different messages with one (alert_id, version).
     _check_alert_versions(out.alerts)
-    # No story split in two, none merged: every classified message of a story's articles, the
-    # repeats included, carries that story's one id.
-    written = {item.input.article[0] for item in stream if item.input.article}
-    assert grouping(c for c in out.classified if c.article_id in written) == written_grouping(stream)
+    # No story split in two: every classified message of a written story's articles, the
+    # repeats included, carries that story's one id, and the written stories stay apart.
+    story_ids: dict[str, set[str | None]] = collections.defaultdict(set)
+    label = {item.input.article[0]: item.story for item in stream if item.input.article}
+    for c in out.classified:
+        if label.get(c.article_id) in STORIES:
+            story_ids[label[c.article_id]].add(c.story_id)
+    assert set(story_ids) == set(STORIES)
+    assert all(len(ids) == 1 for ids in story_ids.values()), story_ids
+    assert len(set.union(*story_ids.values())) == len(STORIES), story_ids
     ids_of: dict[str, set[str | None]] = {}
     for c in out.classified:
         ids_of.setdefault(c.article_id, set()).add(c.story_id)
