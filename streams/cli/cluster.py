@@ -25,8 +25,9 @@ def cluster_command(input_file: IO[bytes], output: IO[str]) -> None:
     (duplicate_of: the article it copies, or null), or {"line": N, "error": {...}} for a line the
     worker would dead-letter. Event time is the article's published_at when it has one.
     """
-    from streams.pipeline.stories import StoryStage
+    from streams.pipeline.stories import StoryStage, stage_config
 
     settings = load_settings()
-    count = cluster_lines(numbered_lines(input_file), output, settings=settings, stage=StoryStage())
+    stage = StoryStage(*stage_config(settings.stories))
+    count = cluster_lines(numbered_lines(input_file), output, settings=settings, stage=stage)
     click.echo(f"{count} stories", err=True)

@@ -19,11 +19,12 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from schemas import Article
+from streams.config import StorySettings
 from streams.pipeline.publishers import PublisherFamilies
 from streams.pipeline.story import StoryConfig, StoryIndex, StoryState
 from streams.pipeline.syndication import SyndicationIndex, SyndicationState
 
-__all__ = ["Placement", "StoryStage", "StoryStageState", "event_time"]
+__all__ = ["Placement", "StoryStage", "StoryStageState", "event_time", "stage_config"]
 
 
 class Placement(BaseModel):
@@ -43,6 +44,14 @@ class StoryStageState(BaseModel):
     stories: StoryState = Field(default_factory=StoryState)
     syndication: SyndicationState = Field(default_factory=SyndicationState)
     placements: dict[str, Placement] = Field(default_factory=dict)
+
+
+def stage_config(stories: StorySettings) -> tuple[StoryConfig, PublisherFamilies]:
+    """The clustering knobs and the publisher table the settings ask for (worker and CLI alike)."""
+    config = StoryConfig(
+        window_hours=stories.window_hours, threshold=stories.threshold, sigma_days=stories.sigma_days
+    )
+    return config, PublisherFamilies.load(stories.publisher_families or None)
 
 
 def event_time(article: Article, received_at: datetime) -> datetime:

@@ -77,6 +77,10 @@ class StoryAlertRecord(BaseModel):
 
     state: StoryAlertState
     published: list[Alert] = Field(default_factory=list)
+    #: Stage clock when the story left the window. The record outlives its story by one more
+    #: window, so a redelivered late article that reopens the story (same id) replays the same
+    #: messages instead of starting again at version 1.
+    retired_at: float | None = None
 
 
 @dataclass
@@ -158,7 +162,7 @@ class StageJournal:
             story = stories.get(sid)
             if story is None:
                 self.tables.stories.pop(sid, None)
-                self.tables.alerts.pop(sid, None)  # an evicted story's alert is closed
+                self._retire_alert(sid)
             else:
                 self.tables.stories[sid] = story.model_dump(mode="json")
         for term in df.take_changes():
@@ -182,5 +186,18 @@ class StageJournal:
             self.tables.articles[record[0]] = record[1].model_dump(mode="json")
 
     def write_alert(self, story_id: str, record: StoryAlertRecord) -> None:
-        """Store a story's alert record."""
+        """Store a story's alert record (its story is in the window again, if it had left)."""
+        record = record.model_copy(update={"retired_at": None})
         self.tables.alerts[story_id] = record.model_dump(mode="json", by_alias=True)
+
+    def _retire_alert(self, story_id: str) -> None:
+        """Mark an evicted story's alert record, and drop the records retired a window ago."""
+        clock = self.stage.state.stories.clock
+        held = self.tables.alerts.get(story_id)
+        if held is not None:
+            self.tables.alerts[story_id] = {**held, "retired_at": clock}
+        horizon = clock - self.stage.config.window_hours * 3600.0
+        for sid, value in list(self.tables.alerts.items()):
+            retired = value.get("retired_at")
+            if retired is not None and retired < horizon:
+                del self.tables.alerts[sid]

@@ -41,9 +41,8 @@ from streams.config import ClassifierSettings, Settings
 from streams.pipeline.assign import StoryAssigner
 from streams.pipeline.copies import CopyCache
 from streams.pipeline.decode import Source, make_dead_letter, utc_now
-from streams.pipeline.publishers import PublisherFamilies
 from streams.pipeline.route import Message, Output, route_to_stories
-from streams.pipeline.story import StoryConfig
+from streams.pipeline.stories import stage_config
 from streams.pipeline.story_tables import StoryTables
 from streams.topics import ARTICLES, DEAD_LETTERS, MIB, STORY_INPUTS, max_produced_bytes
 from streams.worker.metrics import Metrics
@@ -108,10 +107,7 @@ class Runtime:
         )
         stories = self.settings.stories
         self.copies = CopyCache(stories.copy_cache_size, stories.window_hours)
-        self.story_config = StoryConfig(
-            window_hours=stories.window_hours, threshold=stories.threshold, sigma_days=stories.sigma_days
-        )
-        self.families = PublisherFamilies.load(stories.publisher_families or None)
+        self.story_config, self.families = stage_config(stories)
         self.liveness = Liveness(self.settings.liveness_stall_seconds)
         self.broker_check = BrokerCheck(self.settings.broker_servers().split(","))
 
