@@ -6,7 +6,12 @@ way a restarted worker rebuilds it from its table), then articles are assigned, 
 follow-ups of existing stories and half new events; each article is also checked for syndication.
 Prints the cost per article of each stage and the resident memory of the filled index.
 
-    python bench/bench_story.py [--sizes 1000 10000 100000] [--articles 500]
+With ``--assigner N``, it also times the whole story stage as the worker runs it
+(:class:`~streams.pipeline.assign.StoryAssigner`: placing, lifecycle, alert, and the write-through
+to its tables, here plain dicts) on N classified articles, and counts the table writes per
+article: in the worker each one is a RocksDB write and a changelog message.
+
+    python bench/bench_story.py [--sizes 1000 10000 100000] [--articles 500] [--assigner 1000]
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +28,45 @@ from streams.pipeline.story import Story, StoryConfig, StoryIndex, StoryState, f
 from streams.pipeline.syndication import SyndicationIndex
 
 T0 = datetime(2031, 1, 1, tzinfo=UTC)
-COMMON = ["police", "government", "minister", "president", "army", "forces", "officials", "city", "capital", "attack", "strike", "talks", "vote", "election", "court", "protest", "fire", "flood", "storm", "bank", "market", "prices", "border", "troops", "killed", "injured", "report", "statement", "week", "people", "country", "region", "leader", "party", "security", "crisis", "deal"]
+COMMON = [
+    "police",
+    "government",
+    "minister",
+    "president",
+    "army",
+    "forces",
+    "officials",
+    "city",
+    "capital",
+    "attack",
+    "strike",
+    "talks",
+    "vote",
+    "election",
+    "court",
+    "protest",
+    "fire",
+    "flood",
+    "storm",
+    "bank",
+    "market",
+    "prices",
+    "border",
+    "troops",
+    "killed",
+    "injured",
+    "report",
+    "statement",
+    "week",
+    "people",
+    "country",
+    "region",
+    "leader",
+    "party",
+    "security",
+    "crisis",
+    "deal",
+]
 
 
 def _rss_mb() -> float:
@@ -104,15 +148,51 @@ def run(n: int, articles: int, seed: int) -> None:
     )
 
 
+def run_assigner(n: int, seed: int) -> None:
+    """Time the story stage over dict tables on ``n`` StoryInputs of distinct articles."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench_copies import story_inputs
+
+    from streams.pipeline.assign import StoryAssigner
+    from streams.pipeline.publishers import PublisherFamilies
+    from streams.pipeline.story_tables import StoryTables
+    from streams.topics import STORY_INPUTS
+
+    writes = 0
+
+    class CountingTable(dict[str, object]):
+        def __setitem__(self, key: str, value: object) -> None:
+            nonlocal writes
+            writes += 1
+            super().__setitem__(key, value)
+
+    items = [STORY_INPUTS.decode(value) for _, value in story_inputs(n, "assigner", seed)]
+    names = ("articles", "stories", "fingerprints", "terms", "meta", "alerts")
+    tables = StoryTables(**{name: CountingTable() for name in names})  # type: ignore[arg-type]
+    assigner = StoryAssigner(tables, StoryConfig(), PublisherFamilies())
+    started = time.perf_counter()
+    for item in items:
+        assigner.assign(item)
+    seconds = time.perf_counter() - started
+    print(
+        f"story stage (StoryAssigner over dict tables) on {n} articles: {n / seconds:.0f} articles/s, "
+        f"{seconds * 1000 / n:.2f} ms/article, {writes / n:.0f} table writes per article"
+    )
+
+
 def main() -> None:
     """Run every size in one process, smallest first, so the figures sit side by side."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000])
     ap.add_argument("--articles", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--assigner", type=int, default=0, help="also time the whole story stage on N articles")
     args = ap.parse_args()
     for n in args.sizes:
         run(n, args.articles, args.seed)
+    if args.assigner:
+        run_assigner(args.assigner, args.seed)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,36 @@
 """The whole path on an embedded local Kafka, then a clean shutdown (``flashpoint demo``).
 
-:func:`run_demo` starts a private single-node broker and a worker, sends the bundled sample
-articles, reports every alert (with its evidence) and dead letter as it arrives, and stops
+:func:`run_demo` starts a private single-node broker and a worker, replays the bundled sample
+articles one publication day at a time (so the story stage meets a story's articles in the order
+they were written, whatever input partition each lands on), reports every alert message (its
+story, version and what changed, with evidence) and dead letter as it arrives, and stops
 everything it started. It reports through a ``say`` callable, so it needs no terminal.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from schemas import Alert, DeadLetter
 from streams.admin.produce import send_lines
 from streams.admin.tail import describe
 from streams.config import Settings
+from streams.kafka_clients import client_options
 from streams.topics import ALERTS, ARTICLES, CLASSIFIED, DEAD_LETTERS
 from streams.worker.process import WorkerError, WorkerProcess
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "articles.jsonl"
 
 Say = Callable[[str], None]
+Line = tuple[int, bytes]
 
 
 class DemoError(RuntimeError):
@@ -33,19 +41,53 @@ class DemoError(RuntimeError):
 class Tally:
     """What came out of the worker for the articles sent."""
 
-    expected: int
+    expected: int = 0
     accounted: int = 0
-    alerts: int = 0
     escalations: int = 0
     dead: int = 0
+    #: Alert messages by lifecycle status (created, updated, retracted).
+    alerts: Counter[str] = field(default_factory=Counter)
+    alerted_stories: set[str] = field(default_factory=set)
+    #: Every story's articles as (article id, the article it copies, publisher family).
+    members: dict[str, list[tuple[str, str | None, str | None]]] = field(default_factory=dict)
+
+    def story_lines(self) -> list[str]:
+        """One line per story of several articles: who reported it, which articles were copies."""
+        lines = []
+        for story, articles in self.members.items():
+            if len(articles) < 2:
+                continue
+            copies = [aid for aid, original, _ in articles if original]
+            families = {family for _, _, family in articles}
+            line = f"  {story}: {len(articles)} articles from {len(families)} independent publishers"
+            if copies:
+                line += f"; copies carrying their original's classification: {', '.join(copies)}"
+            lines.append(line)
+        return lines
 
     def summary(self) -> str:
         """The demo's closing line."""
         calm = self.accounted - self.escalations - self.dead
+        by_status = ", ".join(f"{self.alerts[s]} {s}" for s in ("created", "updated", "retracted"))
         return (
-            f"▶ {self.accounted} of {self.expected} articles accounted for: {self.alerts} alerts, "
-            f"{calm} without escalation, {self.dead} dead-lettered"
+            f"▶ {self.accounted} of {self.expected} articles accounted for: "
+            f"{sum(self.alerts.values())} alert messages for {len(self.alerted_stories)} stories "
+            f"({by_status}), {calm} articles without escalation, {self.dead} dead-lettered"
         )
+
+
+def publication_days(lines: list[Line]) -> Iterator[tuple[str, list[Line]]]:
+    """Consecutive lines grouped by the day of their ``published_at`` (``"undated"`` without one)."""
+
+    def day(line: Line) -> str:
+        try:
+            record: Any = json.loads(line[1])
+            return str(record["published_at"])[:10]
+        except (ValueError, KeyError, TypeError):
+            return "undated"
+
+    for key, group in itertools.groupby(lines, key=day):
+        yield key, list(group)
 
 
 def run_demo(base: Settings, articles: Path, timeout: float, say: Say) -> Tally:
@@ -68,14 +110,25 @@ def run_demo(base: Settings, articles: Path, timeout: float, say: Say) -> Tally:
         "FLASHPOINT_DATA_DIR": str(work / "faust"),
     }
     worker = WorkerProcess(env, web_port, work / "worker.log", loglevel="warn")
+    tally = Tally()
     try:
         say("▶ starting a worker and loading the classifier …")
         worker.start().wait_ready(timeout=180)
         say(f"  worker ready (log: {worker.log_path})")
         lines = [(n, line.rstrip(b"\n")) for n, line in enumerate(articles.read_bytes().splitlines(True), 1)]
-        sent = send_lines(settings, lines, raw=True).sent
-        say(f"▶ sent {sent} sample articles to {ARTICLES.full_name(prefix)}; alerts as they arrive:\n")
-        tally = _report_outputs(settings, sent, timeout, say)
+        say(f"▶ replaying {len(lines)} sample articles to {ARTICLES.full_name(prefix)}, one day at a time\n")
+        deadline = time.monotonic() + timeout
+        with OutputReader(settings, tally, say) as reader:
+            for day, batch in publication_days(lines):
+                say(f"── {day}: {len(batch)} article(s)")
+                tally.expected += send_lines(settings, batch, raw=True).sent
+                reader.read_until_accounted(deadline)
+                if tally.accounted < tally.expected:
+                    break
+        if tally.story_lines():
+            say("▶ stories of more than one article:")
+            for line in tally.story_lines():
+                say(line)
         say(tally.summary())
     finally:
         say("\n▶ shutting down …")
@@ -87,38 +140,68 @@ def run_demo(base: Settings, articles: Path, timeout: float, say: Say) -> Tally:
             worker.stop_quietly()
             stop_cluster(cluster)
         say("  broker stopped")
-    if tally.accounted < tally.expected:
-        raise DemoError(
-            f"only {tally.accounted} of {tally.expected} articles came through in {timeout:.0f} s"
-        )
+    if tally.accounted < len(lines):
+        raise DemoError(f"only {tally.accounted} of {len(lines)} articles came through in {timeout:.0f} s")
     return tally
 
 
-def _report_outputs(settings: Settings, expected: int, timeout: float, say: Say) -> Tally:
-    """Read the output topics until every sent article is accounted for, or the timeout."""
-    from kafka import KafkaConsumer
+class OutputReader:
+    """Reads the output topics from their start, describing alerts and dead letters as they come."""
 
-    specs = {spec.full_name(settings.topic_prefix): spec for spec in (CLASSIFIED, ALERTS, DEAD_LETTERS)}
-    consumer = KafkaConsumer(
-        *specs, bootstrap_servers=settings.broker_servers().split(","), auto_offset_reset="earliest"
-    )
-    tally = Tally(expected=expected)
-    deadline = time.monotonic() + timeout
-    try:
-        while tally.accounted < expected and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=500).values():
+    def __init__(self, settings: Settings, tally: Tally, say: Say) -> None:
+        from kafka import KafkaConsumer
+
+        self.specs = {
+            spec.full_name(settings.topic_prefix): spec for spec in (CLASSIFIED, ALERTS, DEAD_LETTERS)
+        }
+        self.consumer = KafkaConsumer(
+            *self.specs,
+            bootstrap_servers=settings.broker_servers().split(","),
+            auto_offset_reset="earliest",
+            **client_options(settings.kafka),
+        )
+        self.tally = tally
+        self.say = say
+
+    def __enter__(self) -> OutputReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.consumer.close()
+
+    def read_until_accounted(self, deadline: float) -> None:
+        """Poll until every article sent so far is classified or dead-lettered, the first alert
+        of every escalating story read so far has come in and a poll finds nothing more, or the
+        deadline passes."""
+        tally = self.tally
+        waiting_for_alerts: set[str] = set()
+        while time.monotonic() < deadline:
+            polled = self.consumer.poll(timeout_ms=500)
+            done = tally.accounted >= tally.expected and not waiting_for_alerts
+            # Once done, one more poll that finds nothing: an update is published in the same
+            # batch as its article, so it is on the broker by then.
+            if done and not polled:
+                return
+            for records in polled.values():
                 for record in records:
-                    event = specs[record.topic].decode(record.value)
+                    event = self.specs[record.topic].decode(record.value)
                     if isinstance(event, Alert):
-                        tally.alerts += 1
-                        say(describe(event) + "\n")
+                        tally.alerts[event.status] += 1
+                        tally.alerted_stories.add(event.story_id)
+                        waiting_for_alerts.discard(event.story_id)
+                        self.say(describe(event) + "\n")
                     elif isinstance(event, DeadLetter):
                         tally.accounted += 1
                         tally.dead += 1
-                        say("[DEAD LETTER] " + describe(event) + "\n")
+                        self.say("[DEAD LETTER] " + describe(event) + "\n")
                     else:
                         tally.accounted += 1
                         tally.escalations += event.escalation
-    finally:
-        consumer.close()
-    return tally
+                        member = (event.article_id, event.duplicate_of, event.publisher_family)
+                        tally.members.setdefault(event.story_id or event.article_id, []).append(member)
+                        if (
+                            event.escalation
+                            and event.story_id
+                            and event.story_id not in tally.alerted_stories
+                        ):
+                            waiting_for_alerts.add(event.story_id)
