@@ -263,9 +263,9 @@ def test_a_syndication_storm_is_one_story_one_created_alert_and_few_model_passes
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "open defect (issue 16): once in CI, the worker restarted after kill -9 stopped fetching "
-        "the input topic after 8 messages (committed 8 of 65, no error, event loop idle) and the "
-        "outputs never completed; passes in the other runs"
+        "open defect: in 2 of 4 CI runs since the story stage's tables, the worker restarted after "
+        "kill -9 stopped taking input (committed 8 of 65, no error, event loop idle) and the "
+        "outputs never completed (see test_pipeline's kill -9 test)"
     ),
 )
 def test_kill_9_mid_story_stream_splits_no_story(kafka: Cluster, unique: str, tmp_path: Path) -> None:
