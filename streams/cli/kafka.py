@@ -1,4 +1,7 @@
-"""``flashpoint kafka up|down|status``: a real local Apache Kafka (KRaft) without Docker.
+"""``flashpoint kafka up|down|status|stop-node|start-node``: a real local Apache Kafka (KRaft).
+
+``stop-node`` and ``start-node`` are for fault drills on a 3-node cluster: stop or kill one node,
+keeping its data, and start it again on that data.
 
 Thin commands over :mod:`streams.localkafka`: parse the options, call the launcher, print. A
 launcher error becomes a one-line click error (exit 1, no traceback) through
@@ -7,13 +10,23 @@ launcher error becomes a one-line click error (exit 1, no traceback) through
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 
 from streams.cli.base import reported, timeout_option
 from streams.config import LOCAL_BROKER_PORT
-from streams.localkafka import READY_TIMEOUT_S, kafka_version, load_cluster, start_cluster, stop_cluster
+from streams.localkafka import (
+    READY_TIMEOUT_S,
+    kafka_version,
+    load_cluster,
+    recorded_cluster,
+    start_cluster,
+    start_node,
+    stop_cluster,
+    stop_node,
+)
 
 _state_dir_option = click.option(
     "--state-dir",
@@ -95,3 +108,37 @@ def status_command(state_dir: Path | None) -> None:
     for node in cluster.nodes:
         state = "up" if node in running else "down"
         click.echo(f"  node {node.node_id}: {state}, pid {node.pid}, {node.bootstrap}, log {node.log_file}")
+
+
+_node_argument = click.argument("node_id", metavar="NODE", type=click.IntRange(min=1))
+
+
+@kafka_group.command("stop-node")
+@_node_argument
+@click.option("--kill", is_flag=True, help="SIGKILL (a crash) instead of SIGTERM (a controlled shutdown).")
+@_state_dir_option
+def stop_node_command(node_id: int, kill: bool, state_dir: Path | None) -> None:
+    """Stop node NODE of the running cluster and keep its data, for `start-node`."""
+    with reported():
+        cluster = recorded_cluster(state_dir)
+        was_running = stop_node(cluster, node_id, kill=kill)
+    node = cluster.node(node_id)
+    if not was_running:
+        click.echo(f"node {node_id} was not running")
+    else:
+        verb = "killed" if kill else "stopped"
+        click.echo(f"node {node_id} {verb} ({node.bootstrap}); data kept in {node.directory}")
+
+
+@kafka_group.command("start-node")
+@_node_argument
+@timeout_option(READY_TIMEOUT_S, "Seconds to wait for the node to serve requests.")
+@_state_dir_option
+def start_node_command(node_id: int, timeout: float, state_dir: Path | None) -> None:
+    """Start stopped node NODE again on its data (same config and ports); return once it serves."""
+    with reported():
+        cluster = recorded_cluster(state_dir)
+        started = time.monotonic()
+        node = start_node(cluster, node_id, timeout=timeout)
+    took = time.monotonic() - started
+    click.echo(f"node {node_id} serving again in {took:.1f} s: {node.bootstrap}, pid {node.pid}")

@@ -8,7 +8,8 @@ sessions run against a genuine broker without Docker. It is split by concern:
 - :mod:`.config`: ports, directories, cluster id and each node's ``server.properties``;
 - :mod:`.process`: spawning, recognising, signalling and reaping the JVMs, log tails;
 - :mod:`.state`: the :class:`Cluster` and :class:`Node` records and the state file;
-- :mod:`.cluster`: starting (with the readiness wait), inspecting and stopping a cluster.
+- :mod:`.cluster`: starting (with the readiness wait), inspecting and stopping a cluster, and
+  stopping and restarting one node on its data (fault tests).
 
 Callers import from this package; the click commands live in :mod:`streams.cli.kafka`.
 """
@@ -17,7 +18,9 @@ from streams.localkafka.cluster import (
     READY_TIMEOUT_S,
     STOP_GRACE_S,
     cluster_status,
+    recorded_cluster,
     start_cluster,
+    start_node,
     stop_cluster,
     stop_node,
 )
@@ -41,7 +44,9 @@ __all__ = [
     "java_processes_under",
     "kafka_version",
     "load_cluster",
+    "recorded_cluster",
     "start_cluster",
+    "start_node",
     "stop_cluster",
     "stop_node",
 ]

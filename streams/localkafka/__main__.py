@@ -1,4 +1,4 @@
-"""``python -m streams.localkafka up|down|status``: the ``flashpoint kafka`` commands without Faust's CLI."""
+"""``python -m streams.localkafka COMMAND``: the ``flashpoint kafka`` commands without Faust's CLI."""
 
 from streams.cli.kafka import kafka_group
 

@@ -5,6 +5,10 @@
 returns only when a real admin request sees every broker, or fails fast, quoting the node's log,
 when a JVM exits during startup. :func:`stop_cluster` stops every process ``start_cluster`` started
 and deletes the cluster's data; the state file (:mod:`.state`) lets a later command find them.
+
+For fault tests, :func:`stop_node` stops (or kills) one node and keeps its data, and
+:func:`start_node` starts that node again on it, with the same configuration and ports, and
+returns once the node serves again: a crash and a recovery, as on a real cluster.
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ def start_cluster(
             _spawn_node(java, libs, node, die_with_parent=die_with_parent)
         save_cluster(cluster)
         with _quiet_client_logs():
-            _wait_ready(cluster, timeout)
+            _wait_ready(cluster, cluster.nodes, timeout)
     except KafkaLauncherError as exc:
         _kill_all(cluster)
         kept = _keep_logs(cluster, state_path.parent / "last-failure")
@@ -141,9 +145,70 @@ def start_cluster(
     return cluster
 
 
-def stop_node(cluster: Cluster, node_id: int, grace: float = STOP_GRACE_S) -> None:
-    """Stop one node (SIGTERM: a controlled shutdown that moves its leaderships away)."""
-    _stop_nodes([cluster.node(node_id)], grace)
+def recorded_cluster(state_dir: Path | str | None = None) -> Cluster:
+    """The cluster recorded in ``state_dir``; a :class:`KafkaLauncherError` when there is none."""
+    cluster = load_cluster(state_dir)
+    if cluster is None:
+        raise KafkaLauncherError(
+            f"no local Kafka recorded in {state_file(state_dir).parent}; run `flashpoint kafka up` first"
+        )
+    return cluster
+
+
+def stop_node(cluster: Cluster, node_id: int, *, kill: bool = False, grace: float = STOP_GRACE_S) -> bool:
+    """Stop one node and keep its data, so that :func:`start_node` can bring it back.
+
+    SIGTERM is a controlled shutdown: the node hands its leaderships over first. ``kill`` sends
+    SIGKILL, a crash: its partitions stay leaderless until the controller fences it (the
+    broker's session, 9 s by default). Returns whether the node was running.
+    """
+    node = _node(cluster, node_id)
+    if not node.is_running():
+        return False
+    if kill:
+        send_signal(node.pid, signal.SIGKILL)
+        if _wait_gone([node], 5.0):
+            raise KafkaLauncherError(f"Kafka node {node_id} (pid {node.pid}) survived SIGKILL")
+    else:
+        _stop_nodes([node], grace)
+    return True
+
+
+def start_node(
+    cluster: Cluster, node_id: int, *, timeout: float = READY_TIMEOUT_S, die_with_parent: bool = False
+) -> Node:
+    """Start a stopped node again on its own data, configuration and ports; return once it serves.
+
+    "Serves" is what :func:`start_cluster` waits for: an admin client that bootstraps from this
+    node alone gets an answer, and the cluster reports the node unfenced. Catching up on the
+    partitions it missed comes after (watch their ISR). A node that exits or is not serving within
+    ``timeout`` is an error quoting its log; ``die_with_parent`` as for :func:`start_cluster`.
+    """
+    node = _node(cluster, node_id)
+    if node.is_running():
+        raise KafkaLauncherError(
+            f"Kafka node {node_id} is already running (pid {node.pid}, {node.bootstrap})"
+        )
+    if not (node.properties_file.is_file() and (Path(node.directory) / "data").is_dir()):
+        raise KafkaLauncherError(f"Kafka node {node_id} has no data to start from in {node.directory}")
+    taken = [p for p in (node.broker_port, node.controller_port) if not port_is_free(p)]
+    if taken:
+        raise KafkaLauncherError(
+            f"port(s) {', '.join(map(str, taken))} of Kafka node {node_id} on 127.0.0.1 are in use"
+        )
+    java = find_java()
+    libs = ensure_jars()
+    _spawn_node(java, libs, node, die_with_parent=die_with_parent)
+    save_cluster(cluster)
+    try:
+        with _quiet_client_logs():
+            _wait_ready(cluster, [node], timeout)
+    except BaseException:
+        if node.is_running():
+            send_signal(node.pid, signal.SIGKILL)
+            _wait_gone([node], 5.0)
+        raise
+    return node
 
 
 def stop_cluster(
@@ -245,15 +310,17 @@ def _quiet_client_logs() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _wait_ready(cluster: Cluster, timeout: float) -> None:
-    """Poll with a real admin request until it reports every broker; fail fast if a JVM exits."""
+def _wait_ready(cluster: Cluster, nodes: Sequence[Node], timeout: float) -> None:
+    """Poll with a real admin request, bootstrapped from ``nodes``, until the cluster reports each
+    of them unfenced; fail fast if one of their JVMs exits."""
     from kafka import KafkaAdminClient
 
     deadline = time.monotonic() + timeout
-    expected = {n.node_id for n in cluster.nodes}
+    expected = {n.node_id for n in nodes}
+    bootstrap = ",".join(n.bootstrap for n in nodes)
     last_error = "no answer yet"
     while True:
-        dead = [n for n in cluster.nodes if not n.is_running()]
+        dead = [n for n in nodes if not n.is_running()]
         if dead:
             raise KafkaLauncherError(
                 "Kafka node(s) exited during startup:\n" + "\n".join(_node_report(n) for n in dead)
@@ -262,14 +329,14 @@ def _wait_ready(cluster: Cluster, timeout: float) -> None:
         if remaining <= 0:
             raise KafkaLauncherError(
                 f"Kafka not ready after {timeout:.0f} s ({last_error}):\n"
-                + "\n".join(_node_report(n) for n in cluster.nodes)
+                + "\n".join(_node_report(n) for n in nodes)
             )
         admin = None
         try:
             # Short attempts, so that a JVM that died is noticed within about 2 s.
             wait_ms = int(max(0.5, min(2.0, remaining)) * 1000)
             admin = KafkaAdminClient(
-                bootstrap_servers=cluster.bootstrap,
+                bootstrap_servers=bootstrap,
                 client_id="flashpoint-kafka-launcher",
                 request_timeout_ms=wait_ms,
                 bootstrap_timeout_ms=wait_ms,
@@ -338,6 +405,14 @@ def _stop_nodes(nodes: Sequence[Node], grace: float) -> None:
     leftover = _wait_gone(running, 5.0)
     if leftover:
         raise KafkaLauncherError(f"Kafka node(s) {[n.pid for n in leftover]} survived SIGKILL")
+
+
+def _node(cluster: Cluster, node_id: int) -> Node:
+    try:
+        return cluster.node(node_id)
+    except KeyError:
+        ids = ", ".join(str(n.node_id) for n in cluster.nodes)
+        raise KafkaLauncherError(f"no Kafka node {node_id} in the local cluster (nodes: {ids})") from None
 
 
 def _kill_all(cluster: Cluster) -> None:
