@@ -43,6 +43,10 @@ class ClassifierSettings(BaseModel):
         default="",
         description="Fault drill: raise in the classifier on articles matching this regex (empty: off).",
     )
+    stall_on: str = Field(
+        default="",
+        description="Fault drill: the classifier never returns on articles matching this regex (empty: off).",
+    )
 
 
 class StorySettings(BaseModel):

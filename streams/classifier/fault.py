@@ -1,12 +1,14 @@
-"""Fault drills: a classifier wrapper that raises on chosen articles.
+"""Fault drills: classifier wrappers that raise on chosen articles, or never return.
 
-Operators use it to rehearse poison-article handling on a staging cluster
-(``FLASHPOINT_CLASSIFIER__FAIL_ON=<regex>``); the end-to-end tests use it the same way.
+Operators use them to rehearse poison-article handling (``FLASHPOINT_CLASSIFIER__FAIL_ON=<regex>``)
+and a wedged model that liveness must catch (``FLASHPOINT_CLASSIFIER__STALL_ON=<regex>``) on a
+staging cluster; the end-to-end tests use them the same way.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 
 from schemas import ModelInfo
@@ -33,4 +35,21 @@ class FailingClassifier:
                 raise PoisonArticleError(
                     f"fault drill: article {article.id} matches {self.pattern.pattern!r}"
                 )
+        return self.inner.assess(articles)
+
+
+class StallingClassifier:
+    """Delegates to ``inner`` but never returns for a batch holding an article that matches
+    ``pattern``: the model thread blocks until the process exits, as a wedged model would."""
+
+    def __init__(self, inner: Classifier, pattern: str) -> None:
+        self.inner = inner
+        self.pattern = re.compile(pattern)
+        self.model_info: ModelInfo = inner.model_info
+        self._never = threading.Event()
+
+    def assess(self, articles: Sequence[Article]) -> list[Assessment]:
+        """Assess, or block for good when an article matches the drill's pattern."""
+        if any(self.pattern.search(a.title) or self.pattern.search(a.body) for a in articles):
+            self._never.wait()
         return self.inner.assess(articles)

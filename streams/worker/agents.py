@@ -26,13 +26,13 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import faust
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from schemas import ErrorType, StoryInput
 from streams import __version__
@@ -58,6 +58,9 @@ EXIT_WITHOUT_COMMIT = 70
 #: saves broker round trips.
 STORY_BATCH_MAX = 32
 STORY_BATCH_WITHIN = 0.05
+#: How often liveness reads the input partitions' offsets, and how long one read may take.
+PROGRESS_INTERVAL = 5.0
+PROGRESS_READ_TIMEOUT = 10.0
 
 
 def crash(reason: str) -> NoReturn:
@@ -89,8 +92,9 @@ class Runtime:
     #: The story stage, built from the tables on the first batch after each rebalance.
     assigner: StoryAssigner | None = None
     assigner_rebalance: int = -1
-    #: The input's lag on this worker (set by the app once its sensors exist).
-    input_lag: Callable[[], int] = lambda: 0
+    #: Where the offsets :meth:`watch_progress` reads are reported too (the lag gauge; set by the
+    #: app once its sensors exist).
+    report_offsets: Callable[[Mapping[TP, tuple[int, int]]], None] = lambda offsets: None
     liveness: Liveness = field(init=False)
     broker_check: BrokerCheck = field(init=False)
 
@@ -146,14 +150,41 @@ class Runtime:
         }
 
     def health(self) -> dict[str, Any]:
-        """Liveness: whether the classify agent progresses while its input has lag."""
-        lag = self.input_lag()
-        stalled = self.liveness.stalled_for(lag)
+        """Liveness: whether every assigned input partition progresses while it has lag."""
+        stalled = self.liveness.stalled_for()
         return {
             "alive": stalled < self.liveness.stall_seconds,
-            "input_lag": lag,
+            "input_lag": self.liveness.lag,
             "stalled_seconds": round(stalled, 1),
         }
+
+    async def watch_progress(self) -> None:
+        """Read the end and committed offsets of this worker's input partitions (both agents'
+        topics) for liveness and the lag gauge; the end offsets come from the broker, so a
+        partition this worker never fetched from counts as well."""
+        app = self.app
+        prefix = self.settings.topic_prefix
+        watched = {ARTICLES.full_name(prefix), STORY_INPUTS.full_name(prefix)}
+        if app.rebalancing:  # recovery and seeks in progress: offsets say nothing yet
+            self.liveness.unknown()
+            return
+        consumer = app.consumer
+        partitions = [tp for tp in consumer.assignment() if tp.topic in watched]
+        if not partitions:  # an idle extra replica
+            self.liveness.observe({})
+            return
+        try:
+            ends = await asyncio.wait_for(consumer.highwaters(*partitions), PROGRESS_READ_TIMEOUT)
+        except Exception as exc:  # no broker: readiness reports it; nothing counts as stuck
+            log.debug("end offsets unavailable: %s", type(exc).__name__)
+            self.liveness.unknown()
+            return
+        # Faust's own record of each partition's committed offset: read from the broker when the
+        # partition was assigned, then updated on every commit.
+        committed: Mapping[TP, int | None] = consumer._committed_offset  # type: ignore[attr-defined]
+        offsets = {tp: (end, committed.get(tp) or 0) for tp, end in ends.items() if end is not None}
+        self.liveness.observe(offsets)
+        self.report_offsets(offsets)
 
     async def process(self, events: Sequence[EventT[bytes]]) -> None:
         """Classify one batch for the story stage; return once the broker has every output."""
@@ -185,7 +216,6 @@ class Runtime:
         self.metrics.copies_reused.inc(stage.copies_reused)
         self.metrics.withdrawals.inc(stage.withdrawals)
         await self.publisher.publish([out for outputs in stage.routed for out in outputs])
-        self.liveness.progressed()
         latency = (utc_now() - received_at).total_seconds()
         for _ in messages:
             self.metrics.latency_seconds.observe(latency)
@@ -304,6 +334,10 @@ def wire(
             except asyncio.CancelledError:
                 await task
                 raise
+
+    @app.timer(PROGRESS_INTERVAL)  # type: ignore[untyped-decorator]
+    async def watch_progress() -> None:
+        await runtime.watch_progress()
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:

@@ -20,7 +20,7 @@ from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import ClassifierSettings, Settings, get_settings
 from streams.kafka_clients import KafkaAccessError, faust_credentials
-from streams.topics import ARTICLES, max_produced_bytes
+from streams.topics import max_produced_bytes
 from streams.worker.agents import Runtime, wire
 from streams.worker.log_limits import limit_client_logs
 from streams.worker.metrics import install_faust_sensors
@@ -101,7 +101,7 @@ def logging_config(settings: Settings) -> dict[str, Any] | None:
 
 
 def default_classifier_loader(settings: ClassifierSettings) -> Classifier:
-    """Load the configured classifier (wrapped in the fault drill when one is set)."""
+    """Load the configured classifier (wrapped in the fault drills that are set)."""
     from streams.classifier.classifier import load_classifier
 
     classifier: Classifier = load_classifier(settings)
@@ -109,6 +109,10 @@ def default_classifier_loader(settings: ClassifierSettings) -> Classifier:
         from streams.classifier.fault import FailingClassifier
 
         classifier = FailingClassifier(classifier, settings.fail_on)
+    if settings.stall_on:
+        from streams.classifier.fault import StallingClassifier
+
+        classifier = StallingClassifier(classifier, settings.stall_on)
     return classifier
 
 
@@ -153,8 +157,7 @@ def build_app(
     app.flashpoint_settings = settings
     app.runtime = wire(app, settings, load_classifier)
     monitor = install_faust_sensors(app, app.runtime.metrics.registry)
-    input_topic = ARTICLES.full_name(settings.topic_prefix)
-    app.runtime.input_lag = lambda: monitor.lag(input_topic)
+    app.runtime.report_offsets = monitor.record_offsets
     app.runtime.metrics.build_info.info({"version": __version__})
     return app
 

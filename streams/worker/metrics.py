@@ -10,6 +10,7 @@ latency, rebalances, per-partition end and committed offsets), installed by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -136,13 +137,11 @@ class LagMonitor(PrometheusMonitor):
             lag = max(0, end - (committed or 0))
             self._lag.labels(topic=tp.topic, partition=tp.partition).set(lag)
 
-    def lag(self, topic: str) -> int:
-        """The lag of ``topic`` summed over this worker's partitions of it (liveness reads it)."""
-        total = 0
-        for tp, end in self.tp_end_offsets.items():
-            if tp.topic == topic:
-                total += max(0, end - (self.tp_committed_offsets.get(tp) or 0))
-        return total
+    def record_offsets(self, offsets: Mapping[Any, tuple[int, int]]) -> None:
+        """Set the lag gauge from ``{partition: (end offset, committed offset)}`` read from the
+        broker, which also covers partitions this worker has not fetched from."""
+        for tp, (end, committed) in offsets.items():
+            self._lag.labels(topic=tp.topic, partition=tp.partition).set(max(0, end - committed))
 
     def track_tp_end_offset(self, tp: Any, offset: int) -> None:
         """Record a partition's end offset (Faust calls this on every fetch)."""

@@ -1,8 +1,9 @@
 """What ``/health`` (liveness) and ``/ready`` (readiness) answer, decided here.
 
-* Liveness: a worker is alive unless its classify agent has made no progress for
-  ``liveness_stall_seconds`` while its input has lag (a stalled consumer, a wedged model): its
-  supervisor should then restart it. An idle worker with nothing to read is alive.
+* Liveness: a worker is alive unless one of its input partitions has waited
+  ``liveness_stall_seconds`` with its committed offset unmoved (a stalled consumer, a paused
+  partition, a wedged model): its supervisor should then restart it. An idle worker with
+  nothing to read is alive.
 * Readiness: the model is loaded, the topics exist, a broker answers (a TCP connection to
   one of the bootstrap servers, cached for a couple of seconds) and the consumer has joined
   its group (an idle extra replica without a partition is ready too).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,35 +28,45 @@ BROKER_CHECK_TIMEOUT_SECONDS = 1.0
 
 @dataclass
 class Liveness:
-    """Decides liveness from the agent's progress and its input's lag."""
+    """Decides liveness from each input partition's end offset and committed offset.
+
+    A partition *waits* while its end offset is past its committed offset; it is *stuck* when
+    its committed offset has not moved for ``stall_seconds`` while it waits. Watching each
+    partition, not the agent as a whole, catches one partition that stopped while others
+    flow (a paused partition, a lost fetch), and a wedged model alike. The offsets come from
+    the broker (:meth:`observe`), so a partition this worker never fetched still counts.
+    """
 
     stall_seconds: float
     clock: Callable[[], float] = time.monotonic
-    last_progress: float = field(init=False)
-    #: Since when the input has had lag without interruption (None: no lag at the last check).
-    lag_since: float | None = field(default=None, init=False)
+    #: Per waiting partition: its committed offset and since when it has stayed there.
+    _waiting: dict[Any, tuple[int, float]] = field(default_factory=dict, init=False)
+    lag: int = field(default=0, init=False)
 
-    def __post_init__(self) -> None:
-        self.last_progress = self.clock()
-
-    def progressed(self) -> None:
-        """The agent finished a batch."""
-        self.last_progress = self.clock()
-
-    def stalled_for(self, lag: int) -> float:
-        """Seconds the agent has been stuck with work waiting (0 when it is not)."""
+    def observe(self, offsets: Mapping[Any, tuple[int, int]]) -> None:
+        """Record ``{partition: (end offset, committed offset)}`` for every assigned partition."""
         now = self.clock()
-        if lag <= 0:
-            self.lag_since = None
-            return 0.0
-        if self.lag_since is None:
-            self.lag_since = now
-        # Idle time before the lag appeared is not a stall.
-        return now - max(self.lag_since, self.last_progress)
+        waiting: dict[Any, tuple[int, float]] = {}
+        for tp, (end, committed) in offsets.items():
+            if end > committed:
+                previous = self._waiting.get(tp)
+                same = previous is not None and previous[0] == committed
+                waiting[tp] = previous if same and previous is not None else (committed, now)
+        self._waiting = waiting
+        self.lag = sum(max(0, end - committed) for end, committed in offsets.values())
 
-    def alive(self, lag: int) -> bool:
-        """False once the agent made no progress for ``stall_seconds`` while there was lag."""
-        return self.stalled_for(lag) < self.stall_seconds
+    def unknown(self) -> None:
+        """The offsets could not be read (no broker): nothing counts as stuck until they can."""
+        self._waiting = {}
+
+    def stalled_for(self) -> float:
+        """Seconds the longest-stuck partition has waited without its committed offset moving."""
+        now = self.clock()
+        return max((now - since for _, since in self._waiting.values()), default=0.0)
+
+    def alive(self) -> bool:
+        """False once some partition waited ``stall_seconds`` without progress."""
+        return self.stalled_for() < self.stall_seconds
 
 
 @dataclass

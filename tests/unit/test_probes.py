@@ -18,30 +18,49 @@ class Clock:
         return self.now
 
 
-def test_a_consumer_that_makes_no_progress_while_its_input_has_lag_is_not_alive() -> None:
+def test_a_partition_whose_committed_offset_stays_put_while_it_has_lag_makes_the_worker_not_alive() -> None:
     clock = Clock()
     live = Liveness(stall_seconds=120, clock=clock)
-    assert live.alive(lag=5)  # the lag appears now
+    live.observe({"p0": (50, 10), "p1": (80, 30)})  # both wait from now
     clock.now += 119
-    assert live.alive(lag=5)
+    # p1 keeps moving; p0 has not moved for 119 s
+    live.observe({"p0": (50, 10), "p1": (90, 60)})
+    assert live.alive() and live.lag == 40 + 30
     clock.now += 2
-    assert not live.alive(lag=5)  # 121 s of lag without a finished batch
-    live.progressed()
-    assert live.alive(lag=5)
+    live.observe({"p0": (55, 10), "p1": (95, 90)})
+    assert not live.alive()  # p0 stuck 121 s although p1 flows: a paused partition is caught
+    assert live.stalled_for() == 121
+    live.observe({"p0": (55, 12), "p1": (95, 95)})
+    assert live.alive()  # p0 committed again
 
 
 def test_an_idle_worker_is_alive_however_long_it_waits() -> None:
     clock = Clock()
     live = Liveness(stall_seconds=120, clock=clock)
+    live.observe({"p0": (40, 40)})
     clock.now += 3600
-    assert live.alive(lag=0)
+    live.observe({"p0": (40, 40)})
+    assert live.alive() and live.lag == 0
     # Work arrives after an hour of idleness: the idle hour is not a stall.
-    assert live.alive(lag=3)
+    live.observe({"p0": (43, 40)})
     clock.now += 60
-    assert live.alive(lag=3)
+    live.observe({"p0": (43, 40)})
+    assert live.alive()
     clock.now += 61
-    assert not live.alive(lag=3)
-    assert live.alive(lag=0)  # the lag went away (another worker took the partition)
+    live.observe({"p0": (43, 40)})
+    assert not live.alive()
+    live.observe({})  # the partition went to another worker
+    assert live.alive() and live.lag == 0
+
+
+def test_unreadable_offsets_count_as_no_stall() -> None:
+    clock = Clock()
+    live = Liveness(stall_seconds=10, clock=clock)
+    live.observe({"p0": (5, 0)})
+    clock.now += 11
+    assert not live.alive()
+    live.unknown()  # the broker is down: readiness says so; a restart would not help
+    assert live.alive()
 
 
 def test_the_broker_check_sees_a_listening_port_and_a_closed_one() -> None:
