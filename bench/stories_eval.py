@@ -1,12 +1,15 @@
-"""Replay stories-dev.jsonl in file order through the story and syndication stages and score them.
+"""Replay stories-dev.jsonl in file order through the story stage and score it, per split seed.
 
 Prints pairwise and B-cubed precision/recall/F1, predicted vs true story counts, the pairwise
 precision over pairs straddling a ``distractor_of`` link, and the recall of wire-copy pairs
 found by syndication. Stories are split into a tune half and a held-out half (look-alike stories
-linked by ``distractor_of`` stay in one half, so each half keeps its hard negatives); ``--sweep``
-picks the time decay and threshold on the tune half only and reports it on the held-out half and the whole file.
+linked by ``distractor_of`` stay in one half, so each half keeps its hard negatives); every seed
+gives another split, and the summary gives the median and the worst held-out figure over the
+seeds. ``--sweep`` picks the time decay and threshold on each tune half only and reports them on
+its held-out half. The replay runs :class:`~streams.pipeline.stories.StoryStage`, the code of
+``flashpoint cluster`` and of the worker's story stage.
 
-    python bench/stories_eval.py [--data PATH] [--seed 0] [--sweep] [--set key=value ...]
+    python bench/stories_eval.py [--data PATH] [--seeds 0 1 2 3 4] [--sweep] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -14,18 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+from schemas import Article
 from streams.pipeline.publishers import PublisherFamilies
-from streams.pipeline.story import StoryConfig, StoryIndex
-from streams.pipeline.syndication import SyndicationIndex
+from streams.pipeline.stories import StoryStage
+from streams.pipeline.story import StoryConfig
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "stories-dev.jsonl"
+SEEDS = (0, 1, 2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,11 @@ def bcubed(gold: list[str], pred: list[str]) -> tuple[float, float, float]:
     return prec, rec, _f1(prec, rec)
 
 
+def load(path: Path) -> list[dict[str, Any]]:
+    """The dataset's rows, in file (stream) order."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def split(rows: list[dict[str, Any]], seed: int) -> tuple[set[str], set[str]]:
     """Two halves of the story labels; stories linked by ``distractor_of`` share a half."""
     parent: dict[str, str] = {}
@@ -92,25 +104,30 @@ def split(rows: list[dict[str, Any]], seed: int) -> tuple[set[str], set[str]]:
     return halves
 
 
-def replay(rows: list[dict[str, Any]], config: StoryConfig) -> Scores:
-    """Run the rows in order through syndication then clustering and score the result."""
-    stories = StoryIndex(config)
-    syndication = SyndicationIndex(window_hours=config.window_hours)
+def article_of(row: dict[str, Any]) -> Article:
+    """One dataset row as the Article the stream would carry (published at the row's date)."""
+    return Article(
+        id=row["id"],
+        title=row["title"],
+        body=row["body"],
+        source=row["source"],
+        url=row["url"],
+        published_at=datetime.fromisoformat(row["published"]).replace(tzinfo=UTC),
+    )
+
+
+def replay(rows: Sequence[dict[str, Any]], config: StoryConfig) -> Scores:
+    """Run the rows in order through the story stage and score the result."""
     families = PublisherFamilies.load()
+    stage = StoryStage(config, families)
     pred: list[str] = []
     dup_of: dict[str, str | None] = {}
-    story_of: dict[str, str] = {}
     for r in rows:
-        when = datetime.fromisoformat(r["published"]).replace(tzinfo=UTC)
-        original = syndication.check(r["id"], r["body"], when)
-        dup_of[r["id"]] = original
-        join = story_of.get(original) if original else None
-        family = families.family_of(source=r["source"], url=r["url"])
-        a = stories.assign(r["id"], r["title"], r["body"], when, join=join, publisher=family)
-        story_of[r["id"]] = a.story_id
-        pred.append(a.story_id)
+        article = article_of(r)
+        placement = stage.place(article, article.published_at or datetime.now(UTC))
+        dup_of[r["id"]] = placement.duplicate_of
+        pred.append(placement.story_id)
     gold = [r["story"] for r in rows]
-    by_id = {r["id"]: r for r in rows}
     # Distractor-straddling pairs: one item in a story, the other in its look-alike.
     links = {frozenset((r["story"], r["distractor_of"])) for r in rows if r["distractor_of"]}
     straddle = [
@@ -141,7 +158,6 @@ def replay(rows: list[dict[str, Any]], config: StoryConfig) -> Scores:
     fams: dict[str, set[str]] = {}
     for sid, r in zip(pred, rows, strict=True):
         fams.setdefault(sid, set()).add(families.family_of(source=r["source"], url=r["url"]))
-    del by_id
     return Scores(
         pairwise(gold, pred),
         bcubed(gold, pred),
@@ -157,50 +173,91 @@ def replay(rows: list[dict[str, Any]], config: StoryConfig) -> Scores:
 def show(name: str, s: Scores) -> None:
     """One line of figures."""
     print(
-        f"{name:<9} pairwise P/R/F1 {s.pair[0]:.3f}/{s.pair[1]:.3f}/{s.pair[2]:.3f}  "
+        f"{name:<12} pairwise P/R/F1 {s.pair[0]:.3f}/{s.pair[1]:.3f}/{s.pair[2]:.3f}  "
         f"B3 P/R/F1 {s.bcubed[0]:.3f}/{s.bcubed[1]:.3f}/{s.bcubed[2]:.3f}  "
         f"stories {s.n_pred}/{s.n_true}  distractor-P {s.distractor_precision:.3f}  "
         f"syndication-R {s.syndication_recall:.3f}"
     )
 
 
+def summarise(name: str, scores: Sequence[Scores]) -> None:
+    """Median and worst of each figure over several replays (one per seed)."""
+    figures = {
+        "pairwise P": [s.pair[0] for s in scores],
+        "pairwise R": [s.pair[1] for s in scores],
+        "pairwise F1": [s.pair[2] for s in scores],
+        "B3 P": [s.bcubed[0] for s in scores],
+        "B3 R": [s.bcubed[1] for s in scores],
+        "B3 F1": [s.bcubed[2] for s in scores],
+        "distractor-P": [s.distractor_precision for s in scores],
+        "syndication-R": [s.syndication_recall for s in scores],
+    }
+    print(f"{name} over {len(scores)} seeds (median / min):")
+    for label, values in figures.items():
+        print(f"  {label:<14} {statistics.median(values):.3f} / {min(values):.3f}")
+    print(f"  stories        {[f'{s.n_pred}/{s.n_true}' for s in scores]}")
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs as StoryConfig overrides (numbers and booleans as JSON)."""
+    overrides: dict[str, Any] = {}
+    for kv in pairs:
+        key, value = kv.split("=", 1)
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
+
+
+def sweep(tune: Sequence[dict[str, Any]], config: StoryConfig) -> StoryConfig:
+    """The time decay and threshold best on ``tune`` (pairwise F1 + B-cubed F1)."""
+    grid = [
+        config.model_copy(update={"sigma_days": sigma, "threshold": t / 100})
+        for sigma in (1.0, 1.5, 2.0, 3.0)
+        for t in range(4, 40, 2)
+    ]
+    scored = [(round(s.pair[2] + s.bcubed[2], 4), c) for c in grid for s in [replay(tune, c)]]
+    top = max(v for v, _ in scored)
+    ties = [c for v, c in scored if v == top]
+    # Of the tied settings, the middle one: the least sensitive to where the plateau ends.
+    return ties[len(ties) // 2]
+
+
 def main() -> None:
-    """Parse options, replay the halves and the whole file, print the figures."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Parse options, replay the halves of every seed and the whole file, print the figures."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--sweep", action="store_true", help="choose the threshold on the tune half")
+    ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    ap.add_argument("--sweep", action="store_true", help="choose sigma and threshold on each tune half")
     ap.add_argument("--set", nargs="*", default=[], help="StoryConfig overrides, key=value")
     args = ap.parse_args()
-    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
-    overrides: dict[str, Any] = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.set)}
-    config = StoryConfig(**overrides)
-    tune_labels, held_labels = split(rows, args.seed)
-    tune = [r for r in rows if r["story"] in tune_labels]
-    held = [r for r in rows if r["story"] in held_labels]
-    if args.sweep:
-        grid = [
-            config.model_copy(update={"sigma_days": sigma, "threshold": t / 100})
-            for sigma in (1.0, 1.5, 2.0, 3.0)
-            for t in range(4, 60, 2)
-        ]
-        scored = [
-            (round(sum(f[2] for f in (s.pair, s.bcubed)), 4), c) for c in grid for s in [replay(tune, c)]
-        ]
-        top = max(v for v, _ in scored)
-        ties = [c for v, c in scored if v == top]
-        # Of the tied settings, the middle one: the least sensitive to where the plateau ends.
-        best = ties[len(ties) // 2]
-        print(f"chosen on the tune half: sigma_days {best.sigma_days}, threshold {best.threshold:.2f}")
-        config = best
+    rows = load(args.data)
+    config = StoryConfig(**parse_overrides(args.set))
     print(f"config: {config.model_dump()}")
-    print(
-        f"split seed {args.seed}: tune {len(tune)} items / {len(tune_labels)} stories, "
-        f"held-out {len(held)} items / {len(held_labels)} stories"
-    )
-    show("tune", replay(tune, config))
-    show("held-out", replay(held, config))
-    show("all", replay(rows, config))
+    tuned: list[Scores] = []
+    held: list[Scores] = []
+    for seed in args.seeds:
+        tune_labels, held_labels = split(rows, seed)
+        tune_rows = [r for r in rows if r["story"] in tune_labels]
+        held_rows = [r for r in rows if r["story"] in held_labels]
+        chosen = config
+        if args.sweep:
+            chosen = sweep(tune_rows, config)
+            print(
+                f"seed {seed}: chosen on the tune half: sigma_days {chosen.sigma_days}, threshold {chosen.threshold:.2f}"
+            )
+        print(
+            f"seed {seed}: tune {len(tune_rows)} items / {len(tune_labels)} stories, "
+            f"held-out {len(held_rows)} items / {len(held_labels)} stories"
+        )
+        tuned.append(replay(tune_rows, chosen))
+        held.append(replay(held_rows, chosen))
+        show(f"  tune {seed}", tuned[-1])
+        show(f"  held-out {seed}", held[-1])
+    summarise("tune halves", tuned)
+    summarise("held-out halves", held)
+    show("whole file", replay(rows, config))
 
 
 if __name__ == "__main__":

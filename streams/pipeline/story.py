@@ -4,6 +4,19 @@
 new article the ``story_id`` of the most similar active story, or opens a new story. It is pure
 (no Faust, no Kafka): its state is a dict of JSON-able :class:`Story` models keyed by story id
 plus online document frequencies; the inverted index is derived and rebuilt from the stories.
+
+An article joins a story when three pieces of evidence agree:
+
+* its TF-IDF cosine with the story's centroid, decayed by the time gap to the story's first
+  article (the event's time: a look-alike days later decays away even when coverage of the first
+  event continues), reaches ``threshold``;
+* it is close to at least one *member* article (cosine ``member_gate`` with one of the story's
+  last ``max_members`` articles): a centroid that has drifted towards a look-alike event cannot
+  pull in articles resembling none of its members;
+* its *salient* actors (named in the title, or at least twice in the lead) are not foreign to the
+  story: a join is vetoed only when the article's salient actors are none of the story's actors
+  *and* the story's salient actors are none of the article's. One passing mention (a hurricane
+  that also touched the Cayman Islands) no longer vetoes a join.
 """
 
 from __future__ import annotations
@@ -50,6 +63,9 @@ class StoryConfig(BaseModel):
     max_terms: int = Field(200, ge=1, description="Terms kept in a story's centroid.")
     max_posting: int = Field(500, ge=1, description="A term in more active stories finds no candidates.")
     max_candidates: int = Field(50, ge=1, description="Candidates scored per article.")
+    max_members: int = Field(8, ge=1, description="Latest member articles a story keeps to compare.")
+    member_terms: int = Field(100, ge=1, description="Terms kept per member article (highest TF-IDF).")
+    member_gate: float = Field(0.15, ge=0, le=1, description="Least cosine to one member article to join.")
 
 
 class Story(BaseModel):
@@ -62,6 +78,10 @@ class Story(BaseModel):
     article_ids: list[str]
     terms: dict[str, float]
     actors: dict[str, int]
+    #: Actors salient in the story's articles (title, or twice in the lead), by article count.
+    salient: dict[str, int] = Field(default_factory=dict)
+    #: (event time, weighted terms) of the latest ``max_members`` articles.
+    members: list[tuple[float, dict[str, float]]] = Field(default_factory=list)
     publishers: list[str] = Field(default_factory=list, description="Distinct publisher families.")
 
     @property
@@ -94,6 +114,8 @@ class Features:
 
     terms: Mapping[str, float]
     actors: frozenset[str]
+    #: The actors the article is about: named in the title or at least twice in the lead.
+    salient: frozenset[str] = frozenset()
 
 
 def _lead(title: str, body: str, lead_words: int) -> str:
@@ -119,15 +141,23 @@ def features(title: str, body: str, config: StoryConfig, actors: Iterable[str] |
         named = word[0].isdigit() or (word[0].isupper() and m.start() not in starts)
         counts[low] = counts.get(low, 0.0) + (config.entity_boost if named else 1.0)
     terms = {t: 1.0 + math.log(c) if c >= 1 else c for t, c in counts.items()}
-    if actors is None:
-        actors = _actor_labels(text)
-    return Features(terms, frozenset(actors))
+    if actors is not None:  # given by the caller: all of them count as salient
+        given = frozenset(actors)
+        return Features(terms, given, given)
+    found, salient = _actor_labels(title, text)
+    return Features(terms, frozenset(found), frozenset(salient))
 
 
-def _actor_labels(text: str) -> set[str]:
+def _actor_labels(title: str, text: str) -> tuple[set[str], set[str]]:
+    """Every actor named (strong mentions) in the title and lead, and the salient ones."""
     from streams.classifier.actors import find_mentions
 
-    return {m.label for m in find_mentions(text) if not m.weak}
+    counts: dict[str, int] = {}
+    for m in find_mentions(text):
+        if not m.weak:
+            counts[m.label] = counts.get(m.label, 0) + 1
+    in_title = {m.label for m in find_mentions(title) if not m.weak} if title else set()
+    return set(counts), {a for a, n in counts.items() if n >= 2 or a in in_title}
 
 
 class StoryIndex:
@@ -140,6 +170,7 @@ class StoryIndex:
         self._actor_postings: dict[str, set[str]] = {}
         # (last_seen, story_id), possibly stale: eviction pops the oldest and checks it is current.
         self._expiry: list[tuple[float, str]] = []
+        self._idf_memo: dict[str, float] = {}
         for story in self.state.stories.values():
             self._index(story)
             heapq.heappush(self._expiry, (story.last_seen, story.story_id))
@@ -166,6 +197,7 @@ class StoryIndex:
         self.evict(t)
         feats = features(title, body, self.config, actors)
         self._count_df(feats.terms)
+        self._idf_memo = {}  # document frequencies stay put until the next article
         story: Story | None
         if join is not None and join in self.state.stories:
             story, sim = self.state.stories[join], 1.0
@@ -180,6 +212,7 @@ class StoryIndex:
                 article_ids=[],
                 terms={},
                 actors={},
+                salient={},
             )
             self.state.stories[story.story_id] = story
         is_new = not story.article_ids
@@ -211,7 +244,11 @@ class StoryIndex:
     # -- scoring -------------------------------------------------------------------------------
 
     def _idf(self, term: str) -> float:
-        return math.log((self.state.n_docs + 1) / (self.state.df.get(term, 0) + 1)) + 1.0
+        idf = self._idf_memo.get(term)
+        if idf is None:
+            idf = math.log((self.state.n_docs + 1) / (self.state.df.get(term, 0) + 1)) + 1.0
+            self._idf_memo[term] = idf
+        return idf
 
     def _count_df(self, terms: Mapping[str, float]) -> None:
         self.state.n_docs += 1
@@ -239,24 +276,47 @@ class StoryIndex:
         return sorted(hits, key=hits.__getitem__, reverse=True)[: self.config.max_candidates]
 
     def similarity(self, feats: Features, story: Story, t: float) -> float:
-        """Cosine of TF-IDF vectors, decayed by the gap to the story's mean event time."""
+        """Cosine of TF-IDF vectors, decayed by the gap to the story's first event time."""
         a = self._vector(feats.terms)
         b = self._vector(story.terms)
         cos = sum(w * b.get(term, 0.0) for term, w in a.items())
         gap = (t - story.first_seen) / _DAY
         return cos * math.exp(-(gap * gap) / (2 * self.config.sigma_days**2))
 
+    def member_similarity(self, feats: Features, story: Story) -> float:
+        """The best cosine of the article with one of the story's kept member articles."""
+        a = self._vector(feats.terms)
+        best = 0.0
+        for _, terms in story.members:
+            m = self._vector(terms)
+            best = max(best, sum(w * m.get(term, 0.0) for term, w in a.items()))
+        return best
+
+    @staticmethod
+    def actors_conflict(feats: Features, story: Story) -> bool:
+        """True when the article and the story are each about actors the other never names."""
+        return bool(
+            feats.salient
+            and story.salient
+            and not feats.salient & story.actors.keys()
+            and not feats.actors & story.salient.keys()
+        )
+
     def _best(self, feats: Features, t: float) -> tuple[Story | None, float]:
-        best: Story | None = None
-        best_sim = self.config.threshold
+        scored: list[tuple[float, str]] = []
         for sid in self._candidates(feats):
             story = self.state.stories[sid]
-            if feats.actors and story.actors and not feats.actors & story.actors.keys():
+            if self.actors_conflict(feats, story):
                 continue
             sim = self.similarity(feats, story, t)
-            if sim >= best_sim:
-                best, best_sim = story, sim
-        return best, (best_sim if best is not None else 0.0)
+            if sim >= self.config.threshold:
+                scored.append((sim, sid))
+        # The most similar story whose members vouch for the article (few are ever checked).
+        for sim, sid in sorted(scored, reverse=True):
+            story = self.state.stories[sid]
+            if not story.members or self.member_similarity(feats, story) >= self.config.member_gate:
+                return story, sim
+        return None, 0.0
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -271,6 +331,11 @@ class StoryIndex:
             story.terms = dict(kept[: self.config.max_terms])
         for actor in feats.actors:
             story.actors[actor] = story.actors.get(actor, 0) + 1
+        for actor in feats.salient:
+            story.salient[actor] = story.salient.get(actor, 0) + 1
+        top = sorted(feats.terms.items(), key=lambda kv: kv[1] * self._idf(kv[0]), reverse=True)
+        story.members.append((t, dict(top[: self.config.member_terms])))
+        del story.members[: -self.config.max_members]
 
     def _index(self, story: Story) -> None:
         for term in story.terms:

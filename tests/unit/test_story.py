@@ -125,3 +125,60 @@ def test_story_id_is_deterministic(hours: int) -> None:
             [_assign(index, i, body, T0 + timedelta(hours=hours)) for i, body in [("x", DAM), ("y", SUMMIT)]]
         )
     assert runs[0] == runs[1] == ["story-x", "story-y"]
+
+
+FERRY = (
+    "A ferry carrying 300 passengers ran aground off Portugal's Berlenga islands on Monday. Portugal's "
+    "navy said all passengers were taken to Peniche and that the hull of the Maré Azul was holed."
+)
+FERRY_REWRITE = (
+    "Navy boats took the 300 passengers of the Maré Azul to Peniche after the ferry ran aground off the "
+    "Berlenga islands; a tourist from Brazil said the hull was holed and water rose in the lower deck."
+)
+FERRY_ABROAD = (
+    "Brazil's navy said a ferry ran aground off the Berlenga islands with 300 passengers, the Maré Azul "
+    "holed, the passengers taken to Peniche; Brazil sent a consular team."
+)
+
+
+def test_salient_and_passing_actor_mentions() -> None:
+    """Named in the title or twice is what an article is about; one passing mention is not."""
+    first = features("", FERRY, StoryConfig())
+    passing = features("", FERRY_REWRITE, StoryConfig())
+    assert first.salient == {"PT"}
+    assert "BR" in passing.actors
+    assert not passing.salient
+    assert features("Brazil sends help", FERRY_REWRITE, StoryConfig()).salient == {"BR"}
+
+
+def test_a_passing_mention_does_not_veto_a_join() -> None:
+    index = StoryIndex()
+    a = _assign(index, "a1", FERRY, T0)
+    b = _assign(index, "a2", FERRY_REWRITE, T0 + timedelta(hours=2))
+    assert b == a
+
+
+def test_articles_about_foreign_actors_are_vetoed() -> None:
+    """Each side is about actors the other never names: not merged, however similar the words."""
+    index = StoryIndex()
+    a = _assign(index, "a1", FERRY, T0)
+    b = _assign(index, "b1", FERRY_ABROAD, T0 + timedelta(hours=2))
+    assert b != a
+
+
+def test_the_members_must_vouch_for_an_article_not_only_the_centroid() -> None:
+    """A story of two halves: an article mixing them matches the centroid but neither member."""
+    left = "alpha bravo charlie delta echo foxtrot"
+    right = "golf hotel india juliett kilo lima"
+    mixed = "alpha bravo charlie golf hotel india"
+    for gate, joins in ((0.6, False), (0.4, True)):
+        index = StoryIndex(StoryConfig(member_gate=gate, threshold=0.1))
+        index.assign("a1", "", left, T0, actors=())
+        index.assign("a2", "", right, T0, join="story-a1", actors=())
+        story = index.story_of("story-a1")
+        assert story is not None
+        feats = features("", mixed, index.config, ())
+        assert index.similarity(feats, story, T0.timestamp()) > 0.6
+        assert index.member_similarity(feats, story) == pytest.approx(0.5, abs=0.01)
+        placed = index.assign("m1", "", mixed, T0, actors=())
+        assert (placed.story_id == "story-a1") is joins
