@@ -59,6 +59,8 @@ CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 ESCALATION_CATEGORIES: Final[tuple[Category, ...]] = CATEGORIES[:-1]
 
 Level = Literal["none", "low", "medium", "high", "critical"]
+#: An ISO 639-1 code, or "und" (ISO 639-2: undetermined).
+LANGUAGE_PATTERN: Final = r"^([a-z]{2}|und)$"
 AlertStatus = Literal["created", "updated", "retracted"]
 #: Whether an article stands ("published") or its publisher took it back ("withdrawn").
 ArticleStatus = Literal["published", "withdrawn"]
@@ -251,6 +253,23 @@ class _Classification(_Event):
     model: ModelInfo
     received_at: AwareDatetime = Field(description="When the article was read from Kafka.")
     classified_at: AwareDatetime = Field(description="When the classification finished.")
+    language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] | None = Field(
+        default=None,
+        description=(
+            "The language detected in the article's title and body: an ISO 639-1 code, or "
+            "'und' when it cannot be told (a short or name-only text, which is judged). Null "
+            "from a writer older than language detection."
+        ),
+    )
+    language_supported: bool = Field(
+        default=True,
+        description=(
+            "False when the article is in a language the English-only model does not judge: "
+            "it was not classified, and escalation false, level 'none', severity 0, every score "
+            "0 and no signals or actors mean 'not judged', not 'no escalation'; such an article "
+            "never makes an alert. True for English and undetermined text."
+        ),
+    )
 
     @field_validator("scores", mode="after")
     @classmethod
@@ -269,6 +288,15 @@ class _Classification(_Event):
         expected = any(s.category in ESCALATION_CATEGORIES for s in self.signals)
         if self.escalation != expected:
             raise ValueError("escalation must be true exactly when an escalation category is signalled")
+        return self
+
+    @model_validator(mode="after")
+    def _unjudged_carries_no_judgement(self) -> _Classification:
+        if not self.language_supported and (self.signals or self.level != "none" or self.severity):
+            raise ValueError(
+                f"an article in an unsupported language ({self.language}) is not judged: "
+                "no signals, level 'none', severity 0"
+            )
         return self
 
 

@@ -1,17 +1,20 @@
 """Classify JSON Lines without Kafka, through the worker's own pipeline (``flashpoint classify``).
 
 Each input line gives one output line: the ``ClassifiedArticle`` JSON, or, for a line the
-worker would dead-letter, ``{"line": N, "error": {"type": ..., "message": ...}}``.
+worker would dead-letter, ``{"line": N, "error": {"type": ..., "message": ...}}``. An article in
+a language the model does not judge says so in its line (``"language_supported": false``), and
+:func:`classify_lines` returns how many there were, by language, for the command's summary.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import IO
 
-from schemas import DeadLetter
+from schemas import ClassifiedArticle, DeadLetter
 from streams import __version__
 from streams.classifier.base import Classifier
 from streams.config import Settings
@@ -32,8 +35,10 @@ def classify_lines(
     batch_size: int,
     settings: Settings,
     on_batch: Callable[[int], None] = lambda count: None,
-) -> None:
-    """Write one line to ``output`` per numbered input line, in order, batch by batch."""
+) -> Counter[str]:
+    """Write one line to ``output`` per numbered input line, in order, batch by batch; return
+    the articles not judged for their language, by language."""
+    not_judged: Counter[str] = Counter()
     while chunk := list(islice(lines, batch_size)):
         routed = route_batch(
             classifier,
@@ -47,6 +52,9 @@ def classify_lines(
             if isinstance(value, DeadLetter):
                 output.write(error_line(number, value) + "\n")
             else:
+                if isinstance(value, ClassifiedArticle) and not value.language_supported:
+                    not_judged[value.language or "und"] += 1
                 output.write(outputs[0].encode().decode("utf-8") + "\n")
         output.flush()
         on_batch(len(chunk))
+    return not_judged

@@ -27,7 +27,8 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     INPUT is a path or - for stdin. An invalid line yields {"line": N, "error": {...}} and
     processing continues; the exit code is non-zero only when the input cannot be read. The
     lines go through the worker's own pipeline (route_batch): what the worker would dead-letter
-    is reported as an error line.
+    is reported as an error line. An article in a language other than English is not judged:
+    its line says "language_supported": false, and a summary on stderr counts them.
     """
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -43,7 +44,7 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
         input_file.seek(0)
     progress = tqdm(total=total, unit=" articles", file=sys.stderr, disable=not show)
     with logging_redirect_tqdm() if show else nullcontext():  # log lines above the bar, not through it
-        classify_lines(
+        not_judged = classify_lines(
             classifier,
             numbered_lines(input_file),
             output,
@@ -52,3 +53,10 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
             on_batch=progress.update,
         )
     progress.close()
+    if not_judged:
+        languages = ", ".join(f"{lang} {n}" for lang, n in sorted(not_judged.items()))
+        click.echo(
+            f"{sum(not_judged.values())} article(s) not judged, in a language the English-only model "
+            f'does not support ({languages}): "language_supported": false in their lines',
+            err=True,
+        )

@@ -1,5 +1,10 @@
 """Classify a batch of articles: the one code path shared by the agent and ``flashpoint classify``.
 
+The language of every article is detected first (:mod:`streams.classifier.language`): the
+model is English-only, so an article in another language is not given to it. Its
+``ClassifiedArticle`` says so (``language_supported: false``) and carries no judgement (no
+signals, level "none"), so it never makes an alert.
+
 A classifier exception on a batch is retried once; if the batch still fails, its articles are
 classified one at a time so that a single poison article fails alone and the rest proceed.
 """
@@ -11,9 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas import ClassifiedArticle, ErrorType
+from schemas import CATEGORIES, ClassifiedArticle, ErrorType
 from schemas.events import Article
 from streams.classifier.base import Assessment, Classifier, is_escalation
+from streams.classifier.language import UNDETERMINED, LanguageGate, LanguageVerdict, shared_gate
 from streams.pipeline.decode import utc_now
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,14 @@ def assess_resilient(
     return results
 
 
+#: The classification of an article the model does not judge: no signal, nothing scored.
+NOT_JUDGED = Assessment(
+    scores=dict.fromkeys(CATEGORIES, 0.0), signals=[], actors=[], severity=0, level="none"
+)
+#: The verdict when detection itself fails: the article is judged, as before the gate.
+_DETECTION_FAILED = LanguageVerdict(UNDETERMINED, True, 0.0, "uncertain")
+
+
 def to_classified(
     article: Article,
     assessment: Assessment,
@@ -69,8 +83,9 @@ def to_classified(
     *,
     received_at: datetime,
     classified_at: datetime,
+    language: LanguageVerdict | None = None,
 ) -> ClassifiedArticle:
-    """The ``ClassifiedArticle`` event for an article and its assessment."""
+    """The ``ClassifiedArticle`` event for an article, its assessment and its language."""
     return ClassifiedArticle(
         article_id=article.id,
         article_version=article.version,
@@ -83,7 +98,21 @@ def to_classified(
         model=classifier.model_info,
         received_at=received_at,
         classified_at=classified_at,
+        language=language.language if language else None,
+        language_supported=language.supported if language else True,
     )
+
+
+def detect_languages(gate: LanguageGate, articles: Sequence[Article]) -> list[LanguageVerdict]:
+    """Each article's language verdict; a detection error leaves that article judged."""
+    verdicts = []
+    for article in articles:
+        try:
+            verdicts.append(gate.detect(article.title, article.body, article.language))
+        except Exception as exc:
+            log.error("language detection failed on article %s (judged anyway): %r", article.id, exc)
+            verdicts.append(_DETECTION_FAILED)
+    return verdicts
 
 
 def classify_articles(
@@ -91,18 +120,39 @@ def classify_articles(
     articles: Sequence[Article],
     received_at: Sequence[datetime],
     now: Callable[[], datetime] = utc_now,
+    gate: LanguageGate | None = None,
 ) -> list[ClassifiedArticle | ClassificationFailure]:
-    """Classify a batch: one ``ClassifiedArticle`` or ``ClassificationFailure`` per article, in order."""
-    outcomes = assess_resilient(classifier, articles)
+    """Classify a batch: one ``ClassifiedArticle`` or ``ClassificationFailure`` per article, in order.
+
+    Only the articles the language gate (by default the process's shared one) lets through go
+    to the model; the others come out not judged.
+    """
+    verdicts = detect_languages(gate or shared_gate(), articles)
+    judged = [a for a, v in zip(articles, verdicts, strict=True) if v.supported]
+    assessed = iter(assess_resilient(classifier, judged))
+    outcomes: list[Assessment | ClassificationFailure] = []
+    for article, verdict in zip(articles, verdicts, strict=True):
+        if verdict.supported:
+            outcomes.append(next(assessed))
+        else:
+            log.debug("article %s is in %s: not judged", article.id, verdict.language)
+            outcomes.append(NOT_JUDGED)
     classified_at = now()
     results: list[ClassifiedArticle | ClassificationFailure] = []
-    for article, received, outcome in zip(articles, received_at, outcomes, strict=True):
+    for article, received, outcome, verdict in zip(articles, received_at, outcomes, verdicts, strict=True):
         if isinstance(outcome, ClassificationFailure):
             results.append(outcome)
             continue
         try:
             results.append(
-                to_classified(article, outcome, classifier, received_at=received, classified_at=classified_at)
+                to_classified(
+                    article,
+                    outcome,
+                    classifier,
+                    received_at=received,
+                    classified_at=classified_at,
+                    language=verdict,
+                )
             )
         except ValueError as exc:  # the classifier produced something the contract rejects
             log.error("classification of %s violates the contract: %s", article.id, exc)

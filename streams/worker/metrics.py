@@ -1,8 +1,8 @@
 """Prometheus metrics of one worker, on a registry of its own (served at ``/metrics``).
 
-Two families share the registry: the domain counters below (``flashpoint_*``: articles, model
-passes and reused copies, story placements, alerts by status, level and category, dead letters
-by error type, batch and latency histograms) and
+Two families share the registry: the domain counters below (``flashpoint_*``: articles, articles
+not judged for their language, model passes and reused copies, story placements, alerts by
+status, level and category, dead letters by error type, batch and latency histograms) and
 Faust's own transport sensors (``flashpoint_faust_*``: messages in and out, send and commit
 latency, rebalances, per-partition end and committed offsets), installed by
 :func:`install_faust_sensors`, plus the consumer lag Faust's offsets imply.
@@ -44,6 +44,13 @@ class Metrics:
         )
         self.classified = Counter(
             "flashpoint_articles_classified", "Classified articles published.", registry=r
+        )
+        self.unsupported_language = Counter(
+            "flashpoint_articles_unsupported_language",
+            "Classified articles published not judged, their language being one the English-only "
+            "model does not support, by detected language (ISO 639-1, or und).",
+            ["language"],
+            registry=r,
         )
         self.model_passes = Counter(
             "flashpoint_classifier_articles", "Articles given to the classifier (model passes).", registry=r
@@ -105,6 +112,8 @@ class Metrics:
         value = out.value
         if isinstance(value, ClassifiedArticle):
             self.classified.inc()
+            if not value.language_supported:
+                self.unsupported_language.labels(language=value.language or "und").inc()
         elif isinstance(value, Alert):
             if out.topic is ALERTS:
                 self.alerts.labels(status=value.status, level=value.level).inc()

@@ -54,6 +54,7 @@ TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "service", "co
 DASHBOARD_MUST_SHOW = {
     "flashpoint_articles_in_total": "throughput in",
     "flashpoint_articles_classified_total": "throughput out",
+    "flashpoint_articles_unsupported_language_total": "articles not judged, by language",
     "flashpoint_alerts_total": "alerts by level",
     "flashpoint_alert_signals_total": "alerts by category",
     "flashpoint_dead_letters_total": "dead letters by error type",

@@ -107,6 +107,8 @@ def classification(article: Article) -> dict[str, Any]:
         ),
         "received_at": RECEIVED,
         "classified_at": CLASSIFIED,
+        "language": "en",
+        "language_supported": True,
     }
 
 
