@@ -9,23 +9,35 @@ Prints the cost per article of each stage and the resident memory of the filled 
 With ``--assigner N``, it also times the whole story stage as the worker runs it
 (:class:`~streams.pipeline.assign.StoryAssigner`: placing, lifecycle, alert, and the write-through
 to its tables, here plain dicts) on N classified articles, and counts the table writes per
-article: in the worker each one is a RocksDB write and a changelog message.
+article (deletions included): in the worker each one is a RocksDB write and a changelog message.
+With ``--baseline COMMIT`` the whole-stage timing alternates, round by round, between that
+commit's code (exported with ``git archive``) and the working tree's, each round in a fresh
+process, and prints both medians and their ratio.
 
     python bench/bench_story.py [--sizes 1000 10000 100000] [--articles 500] [--assigner 1000]
+                                [--baseline COMMIT --rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from streams.pipeline.story import Story, StoryConfig, StoryIndex, StoryState, features
-from streams.pipeline.syndication import SyndicationIndex
+# The code under test: the working tree, or another commit's export (--baseline rounds).
+CODE = Path(os.environ.get("FLASHPOINT_BENCH_CODE") or Path(__file__).resolve().parents[1])
+sys.path.insert(0, str(CODE))
+
+from streams.pipeline.story import Story, StoryConfig, StoryIndex, StoryState, features  # noqa: E402
+from streams.pipeline.syndication import SyndicationIndex  # noqa: E402
 
 T0 = datetime(2031, 1, 1, tzinfo=UTC)
 COMMON = [
@@ -105,6 +117,7 @@ def _state(n: int, rng: random.Random, config: StoryConfig) -> tuple[StoryState,
             article_ids=[f"a{i}"],
             terms=dict(feats.terms),
             actors={},
+            **({"members": [(t, dict(feats.terms))]} if "members" in Story.model_fields else {}),
         )
     return StoryState(stories=stories, df=df, n_docs=n, clock=start + 72 * 3600), vocab
 
@@ -150,8 +163,7 @@ def run(n: int, articles: int, seed: int) -> None:
 
 def run_assigner(n: int, seed: int) -> None:
     """Time the story stage over dict tables on ``n`` StoryInputs of distinct articles."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(1, str(Path(__file__).resolve().parent))
     from bench_copies import story_inputs
 
     from streams.pipeline.assign import StoryAssigner
@@ -167,6 +179,16 @@ def run_assigner(n: int, seed: int) -> None:
             writes += 1
             super().__setitem__(key, value)
 
+        def __delitem__(self, key: str) -> None:
+            nonlocal writes
+            writes += 1
+            super().__delitem__(key)
+
+        def pop(self, key: str, *default: object) -> object:
+            nonlocal writes
+            writes += key in self
+            return super().pop(key, *default)
+
     items = [STORY_INPUTS.decode(value) for _, value in story_inputs(n, "assigner", seed)]
     names = ("articles", "stories", "fingerprints", "terms", "meta", "alerts")
     tables = StoryTables(**{name: CountingTable() for name in names})  # type: ignore[arg-type]
@@ -177,8 +199,51 @@ def run_assigner(n: int, seed: int) -> None:
     seconds = time.perf_counter() - started
     print(
         f"story stage (StoryAssigner over dict tables) on {n} articles: {n / seconds:.0f} articles/s, "
-        f"{seconds * 1000 / n:.2f} ms/article, {writes / n:.0f} table writes per article"
+        f"{seconds * 1000 / n:.2f} ms/article, {writes / n:.1f} table writes per article"
     )
+
+
+def compare(baseline: str, n: int, rounds: int, seed: int) -> None:
+    """Whole-stage rounds alternating between ``baseline``'s code and the working tree's."""
+    here = Path(__file__).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        exported = Path(tmp) / "baseline"
+        exported.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", baseline, "streams", "schemas"],
+            cwd=here.parents[1],
+            check=True,
+            capture_output=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
+        figures: dict[str, list[tuple[float, float]]] = {baseline: [], "working tree": []}
+        for r in range(rounds):
+            for name, code in ((baseline, exported), ("working tree", here.parents[1])):
+                env = {**os.environ, "FLASHPOINT_BENCH_CODE": str(code)}
+                out = subprocess.run(
+                    [sys.executable, str(here), "--sizes", "--assigner", str(n), "--seed", str(seed)],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+                ms = float(out.split(" ms/article")[0].rsplit(" ", 1)[1])
+                w = float(out.split(" table writes")[0].rsplit(" ", 1)[1])
+                figures[name].append((ms, w))
+                print(
+                    f"round {r + 1} {name:>12}: {ms:.2f} ms/article, {w:.1f} table writes per article",
+                    flush=True,
+                )
+        med = {name: statistics.median(ms for ms, _ in v) for name, v in figures.items()}
+        writes = {name: statistics.median(w for _, w in v) for name, v in figures.items()}
+        for name in figures:
+            print(
+                f"median {name:>12}: {med[name]:.2f} ms/article, {writes[name]:.1f} table writes per article"
+            )
+        print(
+            f"ratio {baseline} / working tree: {med[baseline] / med['working tree']:.2f}x time, "
+            f"{writes[baseline] / writes['working tree']:.1f}x table writes"
+        )
 
 
 def main() -> None:
@@ -188,7 +253,12 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--assigner", type=int, default=0, help="also time the whole story stage on N articles")
+    ap.add_argument("--baseline", help="a commit to compare the whole stage with, round by round")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if args.baseline:
+        compare(args.baseline, args.assigner or 300, args.rounds, args.seed)
+        return
     for n in args.sizes:
         run(n, args.articles, args.seed)
     if args.assigner:

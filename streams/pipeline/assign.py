@@ -74,8 +74,9 @@ class StoryAssigner:
         self.tables = tables
         self.config = config
         self.families = families
-        self.stage: StoryStage = load_stage(tables, config, families)
-        self.journal = StageJournal(self.stage, tables)
+        self.stage: StoryStage
+        self.stage, frequencies = load_stage(tables, config, families)
+        self.journal = StageJournal(self.stage, tables, frequencies)
 
     def assign(self, item: StoryInput) -> Assigned:
         """Place one article (or apply one withdrawal); the outputs to publish, in order."""
