@@ -120,7 +120,11 @@ class Article(_Event):
     )
     published_at: AwareDatetime | None = Field(default=None, description="Publication time.")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = Field(
-        default=None, description="ISO 639-1 language code, lower case."
+        default=None,
+        description=(
+            "ISO 639-1 language code, lower case. A hint: Flashpoint detects the language from "
+            "the text, and uses this one only when the text cannot tell."
+        ),
     )
     authors: list[ShortText] = Field(default_factory=list, max_length=50)
     section: ShortText | None = None
