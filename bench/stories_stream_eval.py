@@ -9,16 +9,26 @@ default) the story stage meets them in that order, as ``flashpoint cluster`` doe
 are read back from ``news.classified.v1``. The same lines go through ``flashpoint cluster`` (in a
 temporary file) and both are scored side by side: pairwise and B-cubed precision/recall/F1, the
 number of predicted vs true stories, and how many articles the two runs group differently.
+
+The worker's own story-stage time (``flashpoint_story_batch_seconds``: placing, lifecycle and
+the table writes, before the publish) is read from its /metrics and printed per article. With
+``--baseline COMMIT`` the worker also runs that commit's code (exported with ``git archive``),
+alternating with the working tree's for ``--rounds`` rounds, on a fresh broker each time, and
+the medians and their ratio are printed.
+
+    python bench/stories_stream_eval.py [--baseline COMMIT --rounds 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +74,38 @@ def through_cluster_command(lines: list[bytes], work: Path) -> dict[str, str]:
     return {p["article_id"]: p["story_id"] for p in placed}
 
 
+@dataclass
+class WorkerRun:
+    """What one worker run gave: story ids, wall time and its story stage's own time."""
+
+    story_of: dict[str, str]
+    seconds: float
+    story_seconds: float
+    placed: int
+
+
+def _metric(text: str, name: str) -> float:
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
 def through_worker(
-    lines: list[bytes], ids: list[str], work: Path, partitions: int, timeout: float
-) -> dict[str, str]:
-    """Story id per article id, read back from the classified topic of a real worker."""
+    lines: list[bytes],
+    ids: list[str],
+    work: Path,
+    partitions: int,
+    timeout: float,
+    *,
+    code: Path | None = None,
+) -> WorkerRun:
+    """Story id per article id, read back from the classified topic of a real worker running the
+    code in ``code`` (default: this checkout)."""
     cluster = start_cluster(port=free_port_block(2), state_dir=work / "kafka", die_with_parent=True)
     prefix = "stories."
+    port = free_port_block(1)
+    command = None
+    if code is not None:
+        boot = f"import runpy, sys; sys.path.insert(0, {str(code)!r}); runpy.run_module('streams', run_name='__main__')"
+        command = [sys.executable, "-c", boot, "worker", "--loglevel", "warn", "--web-port", str(port)]
     worker = WorkerProcess(
         {
             "FLASHPOINT_BROKER": cluster.broker_url,
@@ -77,9 +113,10 @@ def through_worker(
             "FLASHPOINT_PARTITIONS": str(partitions),
             "FLASHPOINT_DATA_DIR": str(work / "faust"),
         },
-        free_port_block(1),
+        port,
         work / "worker.log",
         loglevel="warn",
+        command=command,
     )
     consumer = KafkaConsumer(
         CLASSIFIED.full_name(prefix),
@@ -106,18 +143,22 @@ def through_worker(
                         raise RuntimeError(f"dead letter: {DEAD_LETTERS.decode(record.value).error_message}")
                     event = CLASSIFIED.decode(record.value)
                     story_of.setdefault(event.article_id, event.story_id or "")
+        seconds = time.monotonic() - started
         print(
             f"worker: {len(story_of)} of {len(ids)} articles classified and placed in "
-            f"{time.monotonic() - started:.0f} s ({partitions} input partition(s))",
+            f"{seconds:.0f} s ({partitions} input partition(s))",
             file=sys.stderr,
         )
+        _, metrics = worker.get("/metrics")
+        story_seconds = _metric(metrics, "flashpoint_story_batch_seconds_sum")
+        placed = int(_metric(metrics, "flashpoint_story_articles_total"))
     finally:
         consumer.close()
         code = worker.terminate()
         stop_cluster(cluster)
     if len(story_of) < len(ids) or code != 0:
         raise RuntimeError(f"{len(story_of)} of {len(ids)} came out; worker exit code {code}")
-    return story_of
+    return WorkerRun(story_of, seconds, story_seconds, placed)
 
 
 def show(name: str, gold: list[str], pred: list[str]) -> None:
@@ -134,15 +175,54 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--partitions", type=int, default=1, help="partitions of the input topic")
     ap.add_argument("--timeout", type=float, default=900.0)
+    ap.add_argument("--baseline", help="a commit whose worker to run too, round by round")
+    ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
     ids = [r["id"] for r in rows]
     lines = [article_line(r) for r in rows]
     gold = [r["story"] for r in rows]
+    runs: dict[str, list[WorkerRun]] = {}
     with tempfile.TemporaryDirectory(prefix="flashpoint-stories-") as tmp:
         work = Path(tmp)
         command = through_cluster_command(lines, work)
-        stream = through_worker(lines, ids, work, args.partitions, args.timeout)
+        codes: list[tuple[str, Path | None]] = [("working tree", ROOT)]
+        if args.baseline:
+            exported = work / "baseline"
+            exported.mkdir()
+            archive = subprocess.run(
+                ["git", "archive", args.baseline, "streams", "schemas"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
+            codes.insert(0, (args.baseline, exported))
+        for r in range(args.rounds if args.baseline else 1):
+            for name, code in codes:
+                run_dir = work / f"run-{r}-{len(runs.get(name, []))}-{name.replace(' ', '-')}"
+                run_dir.mkdir()
+                run = through_worker(lines, ids, run_dir, args.partitions, args.timeout, code=code)
+                runs.setdefault(name, []).append(run)
+                print(
+                    f"round {r + 1} {name:>12}: {run.seconds:.0f} s for {len(ids)} articles; story stage "
+                    f"{run.story_seconds:.2f} s for {run.placed} placed, "
+                    f"{1000 * run.story_seconds / max(1, run.placed):.1f} ms/article",
+                    flush=True,
+                )
+    stream = runs["working tree"][-1].story_of
+    if args.baseline:
+        per_article = {
+            name: statistics.median(1000 * r.story_seconds / max(1, r.placed) for r in rs)
+            for name, rs in runs.items()
+        }
+        for name, ms in per_article.items():
+            print(f"median {name:>12}: story stage {ms:.1f} ms/article in the worker")
+        print(
+            f"ratio {args.baseline} / working tree: {per_article[args.baseline] / per_article['working tree']:.2f}x"
+        )
+        base = runs[args.baseline][-1].story_of
+        show(f"worker ({args.baseline})", gold, [base[a] for a in ids])
     print(f"{len(rows)} articles, {len(set(gold))} true stories, replayed in file order")
     show("flashpoint cluster", gold, [command[a] for a in ids])
     show("worker (Kafka)", gold, [stream[a] for a in ids])

@@ -80,7 +80,7 @@ class Story(BaseModel):
     actors: dict[str, int]
     #: Actors salient in the story's articles (title, or twice in the lead), by article count.
     salient: dict[str, int] = Field(default_factory=dict)
-    #: (event time, weighted terms) of the latest ``max_members`` articles.
+    #: (event time, unit TF-IDF vector as of its arrival) of the latest ``max_members`` articles.
     members: list[tuple[float, dict[str, float]]] = Field(default_factory=list)
     publishers: list[str] = Field(default_factory=list, description="Distinct publisher families.")
 
@@ -275,21 +275,25 @@ class StoryIndex:
                     hits[sid] = hits.get(sid, 0.0) + idf
         return sorted(hits, key=hits.__getitem__, reverse=True)[: self.config.max_candidates]
 
-    def similarity(self, feats: Features, story: Story, t: float) -> float:
+    def similarity(
+        self, feats: Features, story: Story, t: float, vector: Mapping[str, float] | None = None
+    ) -> float:
         """Cosine of TF-IDF vectors, decayed by the gap to the story's first event time."""
-        a = self._vector(feats.terms)
+        a = vector if vector is not None else self._vector(feats.terms)
         b = self._vector(story.terms)
         cos = sum(w * b.get(term, 0.0) for term, w in a.items())
         gap = (t - story.first_seen) / _DAY
         return cos * math.exp(-(gap * gap) / (2 * self.config.sigma_days**2))
 
-    def member_similarity(self, feats: Features, story: Story) -> float:
-        """The best cosine of the article with one of the story's kept member articles."""
-        a = self._vector(feats.terms)
+    def member_similarity(
+        self, feats: Features, story: Story, vector: Mapping[str, float] | None = None
+    ) -> float:
+        """The best cosine of the article with one of the story's kept member articles (each
+        member's vector is the one it had on arrival: no re-weighting per comparison)."""
+        a = vector if vector is not None else self._vector(feats.terms)
         best = 0.0
-        for _, terms in story.members:
-            m = self._vector(terms)
-            best = max(best, sum(w * m.get(term, 0.0) for term, w in a.items()))
+        for _, member in story.members:
+            best = max(best, sum(w * a.get(term, 0.0) for term, w in member.items()))
         return best
 
     @staticmethod
@@ -304,17 +308,18 @@ class StoryIndex:
 
     def _best(self, feats: Features, t: float) -> tuple[Story | None, float]:
         scored: list[tuple[float, str]] = []
+        vector = self._vector(feats.terms)
         for sid in self._candidates(feats):
             story = self.state.stories[sid]
             if self.actors_conflict(feats, story):
                 continue
-            sim = self.similarity(feats, story, t)
+            sim = self.similarity(feats, story, t, vector)
             if sim >= self.config.threshold:
                 scored.append((sim, sid))
         # The most similar story whose members vouch for the article (few are ever checked).
         for sim, sid in sorted(scored, reverse=True):
             story = self.state.stories[sid]
-            if not story.members or self.member_similarity(feats, story) >= self.config.member_gate:
+            if not story.members or self.member_similarity(feats, story, vector) >= self.config.member_gate:
                 return story, sim
         return None, 0.0
 
@@ -333,8 +338,10 @@ class StoryIndex:
             story.actors[actor] = story.actors.get(actor, 0) + 1
         for actor in feats.salient:
             story.salient[actor] = story.salient.get(actor, 0) + 1
-        top = sorted(feats.terms.items(), key=lambda kv: kv[1] * self._idf(kv[0]), reverse=True)
-        story.members.append((t, dict(top[: self.config.member_terms])))
+        weighted = sorted(((w * self._idf(term), term) for term, w in feats.terms.items()), reverse=True)
+        top = weighted[: self.config.member_terms]
+        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+        story.members.append((t, {term: round(w / norm, 5) for w, term in top}))
         del story.members[: -self.config.max_members]
 
     def _index(self, story: Story) -> None:
