@@ -3,8 +3,10 @@ the options of the Faust worker (aiokafka) and of the kafka-python admin, produc
 
 Both client libraries get the same :class:`ssl.SSLContext` (the configured CA or the system trust
 store, the client certificate for mutual TLS, hostname checking on unless turned off) and the same
-SASL user. Secrets are read here, when a client is built, and go nowhere else: no log line, no
-exception text. :func:`describe_failure` turns a connection failure into one line naming its cause.
+SASL user. Secrets are read here, when a client is built, and go nowhere else: no exception
+text, and no log line (each is registered with :mod:`streams.log_redaction`, which masks it in
+any record, the client libraries' own DEBUG lines included). :func:`describe_failure` turns a
+connection failure into one line naming its cause.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from faust.types.auth import CredentialsT
 from kafka.errors import KafkaError
 
 from streams.config import KafkaSettings
+from streams.log_redaction import redact_secrets
 
 
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
     """The TLS context of an SSL or SASL_SSL connection (``None`` for the plaintext protocols)."""
     if not kafka.uses_tls:
         return None
+    redact_secrets(kafka.ssl_key_password.get_secret_value())
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=kafka.ssl_cafile or None)
     context.check_hostname = kafka.ssl_check_hostname
     context.verify_mode = ssl.CERT_REQUIRED
@@ -40,6 +44,7 @@ def faust_credentials(kafka: KafkaSettings) -> CredentialsT | None:
     """The Faust app's ``broker_credentials`` (``None``: plaintext, Faust's default)."""
     context = ssl_context(kafka)
     if kafka.uses_sasl:
+        redact_secrets(kafka.password())
         return faust.SASLCredentials(
             username=kafka.sasl_username,
             password=kafka.password(),
@@ -63,6 +68,7 @@ def client_options(kafka: KafkaSettings) -> dict[str, Any]:
         options["sasl_mechanism"] = kafka.sasl_mechanism
         options["sasl_plain_username"] = kafka.sasl_username
         options["sasl_plain_password"] = kafka.password()
+        redact_secrets(options["sasl_plain_password"])
     return options
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,17 @@ def test_failures_are_described_by_their_cause() -> None:
     assert "SASL authentication failed" in line
     assert SECRET not in line
     assert describe_failure(ConnectionRefusedError()) is None
+
+
+def test_a_registered_secret_is_masked_in_every_log_record(caplog: pytest.LogCaptureFixture) -> None:
+    from streams.log_redaction import MASK, redact_secrets
+
+    secret = "s3cret-" + "9f41c7"
+    redact_secrets(secret)
+    with caplog.at_level(logging.DEBUG):
+        config = {"sasl_plain_password": secret}
+        logging.getLogger("kafka.admin.client").debug("Starting with config %r", config)
+        logging.getLogger("anything.else").warning(f"inline {secret} too")
+    assert len(caplog.records) == 2
+    assert secret not in caplog.text
+    assert caplog.text.count(MASK) == 2
