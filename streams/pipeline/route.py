@@ -227,7 +227,10 @@ def _classify_into(
     if not batch:
         return {}
     outcomes = classify_articles(classifier, [a for _, a in batch], [received_at] * len(batch))
-    result.model_passes += len(batch)
+    # Articles in a language the model does not judge never reached it.
+    result.model_passes += sum(
+        1 for o in outcomes if isinstance(o, ClassificationFailure) or o.language_supported
+    )
     done: dict[str, Classification] = {}
     for (i, article), outcome in zip(batch, outcomes, strict=True):
         source = messages[i].source

@@ -182,6 +182,9 @@ def test_through_both_stages_a_foreign_article_gives_a_flagged_classification_an
         app_version="t",
         copies=CopyCache(),
     )
+    # Only the English article reached the model, and only it counts as a model pass.
+    assert model.seen == [ENGLISH_ID]
+    assert stage.model_passes == 1
     assigner = StoryAssigner(StoryTables(), StoryConfig(), PublisherFamilies())
     produced: list[Output] = []
     for outputs in stage.routed:
