@@ -36,6 +36,7 @@ from pathlib import Path
 CODE = Path(os.environ.get("FLASHPOINT_BENCH_CODE") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(CODE))
 
+import schemas  # noqa: E402,F401  (from CODE too, before bench_copies puts this checkout first)
 from streams.pipeline.story import Story, StoryConfig, StoryIndex, StoryState, features  # noqa: E402
 from streams.pipeline.syndication import SyndicationIndex  # noqa: E402
 

@@ -153,10 +153,12 @@ def _actor_labels(title: str, text: str) -> tuple[set[str], set[str]]:
     from streams.classifier.actors import find_mentions
 
     counts: dict[str, int] = {}
-    for m in find_mentions(text):
+    in_title: set[str] = set()
+    for m in find_mentions(text):  # the text starts with the title, when there is one
         if not m.weak:
             counts[m.label] = counts.get(m.label, 0) + 1
-    in_title = {m.label for m in find_mentions(title) if not m.weak} if title else set()
+            if m.end <= len(title):
+                in_title.add(m.label)
     return set(counts), {a for a, n in counts.items() if n >= 2 or a in in_title}
 
 
@@ -293,7 +295,7 @@ class StoryIndex:
         a = vector if vector is not None else self._vector(feats.terms)
         best = 0.0
         for _, member in story.members:
-            best = max(best, sum(w * a.get(term, 0.0) for term, w in member.items()))
+            best = max(best, sum(member[term] * a[term] for term in member.keys() & a.keys()))
         return best
 
     @staticmethod
