@@ -14,14 +14,14 @@ Needs torch (training time only; the service runs the exported ONNX model).
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["HiddenCache", "SentenceScorer", "fit_sentence_scorer", "hidden_cache"]
+__all__ = ["HiddenCache", "SentenceScorer", "fit_sentence_scorer", "hidden_cache", "optimiser"]
 
 #: The sentence embedding is L2-normalised, then scaled by this before the linear layer, so
 #: the head's logits have a usable range; inference folds it into the stored weights.
@@ -37,26 +37,9 @@ class HiddenCache:
 
 
 def hidden_cache(torch_encoder: Any, sentences: Sequence[str], first_trainable: int) -> HiddenCache:
-    import torch
+    from streams.training.sentence_cache import encode_sentences
 
-    from streams.classifier.encoder import _batches, _pad
-
-    model = torch_encoder._model
-    ids = torch_encoder._tokenize(sentences)
-    states: list[np.ndarray] = [np.zeros((0, 0), np.float16)] * len(sentences)
-    with torch.inference_mode():
-        for batch in _batches([len(x) for x in ids], 32, 4096):
-            input_ids, mask = _pad([ids[i] for i in batch])
-            out = model(
-                input_ids=torch.from_numpy(input_ids),
-                attention_mask=torch.from_numpy(mask),
-                token_type_ids=torch.zeros(input_ids.shape, dtype=torch.long),
-                output_hidden_states=True,
-            )
-            h = out.hidden_states[first_trainable].numpy()
-            for j, i in enumerate(batch):
-                states[i] = h[j, : len(ids[i])].astype(np.float16)
-    return HiddenCache(states, first_trainable)
+    return encode_sentences(torch_encoder, sentences, [first_trainable]).caches[first_trainable]
 
 
 def _make_module(base_model: Any, first_trainable: int, n_labels: int) -> Any:
@@ -148,6 +131,34 @@ def _stack(states: Sequence[np.ndarray]) -> tuple[Any, Any]:
     return x, m
 
 
+def optimiser(
+    module: Any, lr: float, head_lr: float, weight_decay: float, steps: int
+) -> Callable[[Any], None]:
+    """One training step of ``module`` (its ``layers`` at ``lr``, its ``head`` at ``head_lr``;
+    AdamW, 10 % linear warm-up, then linear decay to 0 at ``steps``) as a function of the loss."""
+    import torch
+
+    opt = torch.optim.AdamW(
+        [
+            {"params": module.layers.parameters(), "lr": lr},
+            {"params": module.head.parameters(), "lr": head_lr},
+        ],
+        weight_decay=weight_decay,
+    )
+    warmup = max(1, int(0.1 * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
+    )
+
+    def step(loss: Any) -> None:
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+
+    return step
+
+
 def fit_sentence_scorer(
     base_model: Any,
     cache: HiddenCache,
@@ -171,18 +182,7 @@ def fit_sentence_scorer(
     pos = y[used].sum(0)
     pos_weight = torch.tensor(np.sqrt((len(used) - pos) / np.maximum(pos, 1)), dtype=torch.float32)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
-    opt = torch.optim.AdamW(
-        [
-            {"params": module.layers.parameters(), "lr": lr},
-            {"params": module.head.parameters(), "lr": head_lr},
-        ],
-        weight_decay=0.01,
-    )
-    steps = epochs * int(np.ceil(len(used) / batch_articles))
-    warmup = max(1, int(0.1 * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
-    )
+    step = optimiser(module, lr, head_lr, 0.01, epochs * int(np.ceil(len(used) / batch_articles)))
     for _ in range(epochs):
         module.train()
         perm = rng.permutation(used)
@@ -197,10 +197,6 @@ def fit_sentence_scorer(
                 n = len(art_sents[a])
                 per_article.append(logits[p : p + n].max(0).values)
                 p += n
-            loss = loss_fn(torch.stack(per_article), torch.tensor(y[arts], dtype=torch.float32))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+            step(loss_fn(torch.stack(per_article), torch.tensor(y[arts], dtype=torch.float32)))
     module.eval()
     return SentenceScorer(module, cache.first_trainable)
