@@ -240,7 +240,7 @@ def test_a_syndication_storm_is_one_story_one_created_alert_and_few_model_passes
         assert set(latest.article_ids) <= {f"storm-{n}" for n in range(40)}
         assert len(latest.article_ids) >= 5
 
-        # The model saw the unrelated articles and at most 6 of the 40 copies.
+        # The model saw the unrelated articles and one of the 40 copies (the issue allows 6).
         deadline = time.monotonic() + 30
         while True:
             status, text = worker.get("/metrics")
@@ -251,9 +251,10 @@ def test_a_syndication_storm_is_one_story_one_created_alert_and_few_model_passes
             time.sleep(0.2)  # polling the worker's HTTP endpoint
         assert status == 200
         assert passes + reused == len(inputs)
-        assert passes - len(unrelated) <= 6, (
-            f"{passes} model passes for 40 copies and {len(unrelated)} others"
-        )
+        copy_passes = int(passes) - len(unrelated)
+        print(f"classifier passes for the 40 copies: {copy_passes} (and {len(unrelated)} for the others)")
+        # The first copy is the original; every later one reuses its classification.
+        assert copy_passes == 1, f"{passes} model passes for 40 copies and {len(unrelated)} others"
         assert worker.terminate() == 0, worker.log_tail()
     finally:
         reader.close()
