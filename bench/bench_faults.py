@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,8 +140,12 @@ def main() -> None:
             rounds.append(events)
             outage_lines.append(lines)
             print(f"  worker log lines during the {args.outage_seconds:.0f} s outage (2 workers): {lines}")
+    except BaseException:
+        print(f"the workers' logs and data are kept in {tmp}", file=sys.stderr)
+        raise
     finally:
         stop_cluster(cluster)
+    shutil.rmtree(tmp, ignore_errors=True)
 
     print(
         f"\n{args.rounds} rounds of {args.articles} articles, {args.outage_seconds:.0f} s outage, "
