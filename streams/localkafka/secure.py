@@ -1,8 +1,9 @@
-"""A secured local cluster (``flashpoint kafka up --secure``): a throw-away CA, the brokers'
-certificate, SCRAM users and the ``server.properties`` lines of a SASL_SSL listener.
+"""A secured local cluster (``flashpoint kafka up --secure``): a throw-away CA, the brokers' and
+the client's certificates, SCRAM users and the ``server.properties`` lines of a SASL_SSL listener.
 
-Clients reach the brokers over SASL_SSL with SCRAM-SHA-512 and verify the broker certificate
-(issued for 127.0.0.1 and localhost) against the generated CA; the controllers stay PLAINTEXT on
+Clients reach the brokers over SASL_SSL with SCRAM-SHA-512 and mutual TLS: they verify the broker
+certificate (issued for 127.0.0.1 and localhost) against the generated CA and present a client
+certificate from the same CA, which the brokers require; the controllers stay PLAINTEXT on
 loopback. Two SCRAM users are created when storage is formatted: ``broker`` for the traffic
 between brokers and ``flashpoint`` for clients. Passwords are random and live only in files of
 the cluster's work dir (mode 0600), deleted with it.
@@ -43,6 +44,16 @@ class SecureFiles:
         return self.directory / "broker.pem"
 
     @property
+    def client_certfile(self) -> Path:
+        """The client's certificate (PEM), for mutual TLS."""
+        return self.directory / "client.pem"
+
+    @property
+    def client_keyfile(self) -> Path:
+        """The client certificate's private key (PEM, unencrypted, mode 0600)."""
+        return self.directory / "client.key"
+
+    @property
     def client_password_file(self) -> Path:
         """The password of the client user."""
         return self.directory / "client.password"
@@ -68,7 +79,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def create_secure_files(directory: Path) -> SecureFiles:
-    """Generate a CA, the brokers' certificate and both users' passwords under ``directory``."""
+    """Generate a CA, the brokers' and the client's certificates and both users' passwords under
+    ``directory``."""
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
@@ -110,37 +122,46 @@ def create_secure_files(directory: Path) -> SecureFiles:
         .sign(ca_key, hashes.SHA256())
     )
 
-    broker_key = ec.generate_private_key(ec.SECP256R1())
-    broker_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(broker_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + VALIDITY)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
+    def issue(
+        common_name: str, usages: list[x509.ObjectIdentifier], names: list[x509.GeneralName]
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """A key and a certificate for it, signed by the CA."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+            )
         )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return key, builder.sign(ca_key, hashes.SHA256())
+
+    broker_key, broker_cert = issue(
+        "localhost",
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH],
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))],
     )
+    client_key, client_cert = issue(CLIENT_USER, [ExtendedKeyUsageOID.CLIENT_AUTH], [])
 
     pem = serialization.Encoding.PEM
     files.ca_file.write_bytes(ca_cert.public_bytes(pem))
     # Kafka's PEM keystore: an unencrypted PKCS#8 key, then the certificate chain.
     key_pem = broker_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     _write_private(files.broker_keystore, key_pem + broker_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
+    files.client_certfile.write_bytes(client_cert.public_bytes(pem))
+    _write_private(
+        files.client_keyfile,
+        client_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     _write_private(files.broker_password_file, secrets.token_hex(16).encode())
     _write_private(files.client_password_file, secrets.token_hex(16).encode())
     return files
@@ -160,7 +181,10 @@ def secure_properties(files: SecureFiles) -> dict[str, str]:
         "ssl.keystore.location": str(files.broker_keystore),
         "ssl.truststore.type": "PEM",
         "ssl.truststore.location": str(files.ca_file),
-        "ssl.client.auth": "none",
+        # Mutual TLS: a client must present a certificate from the CA as well as its password.
+        # Kafka ignores the broker-wide ssl.client.auth on SASL_SSL listeners; the listener's own
+        # setting turns it on (KIP-684).
+        "listener.name.sasl_ssl.ssl.client.auth": "required",
     }
 
 
@@ -180,4 +204,6 @@ def client_environment(files: SecureFiles) -> dict[str, str]:
         "FLASHPOINT_KAFKA__SASL_USERNAME": CLIENT_USER,
         "FLASHPOINT_KAFKA__SASL_PASSWORD_FILE": str(files.client_password_file),
         "FLASHPOINT_KAFKA__SSL_CAFILE": str(files.ca_file),
+        "FLASHPOINT_KAFKA__SSL_CERTFILE": str(files.client_certfile),
+        "FLASHPOINT_KAFKA__SSL_KEYFILE": str(files.client_keyfile),
     }

@@ -1,4 +1,5 @@
-"""The whole path on a ``--secure`` local broker (SASL_SSL, SCRAM-SHA-512, a throw-away CA).
+"""The whole path on a ``--secure`` local broker (SASL_SSL, SCRAM-SHA-512, mutual TLS, a
+throw-away CA).
 
 A worker classifies over SASL_SSL and neither its log nor its ``/metrics`` holds the password;
 a wrong password and an untrusted CA make ``flashpoint topics list`` fail fast with one line
@@ -106,6 +107,21 @@ def test_untrusted_ca_fails_fast_in_one_line(secure_kafka: Cluster, tmp_path: Pa
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "certificate is not trusted" in lines[0]
+    assert password(secure_kafka) not in done.stderr
+    assert seconds < 120
+
+
+def test_a_client_without_a_certificate_fails_fast_in_one_line(secure_kafka: Cluster) -> None:
+    # The brokers require mutual TLS: the right password without the client certificate fails.
+    assert secure_kafka.client_environment()["FLASHPOINT_KAFKA__SSL_CERTFILE"]
+    done, seconds = topics_list(
+        secure_kafka, FLASHPOINT_KAFKA__SSL_CERTFILE="", FLASHPOINT_KAFKA__SSL_KEYFILE=""
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "TLS handshake with the broker failed" in lines[0], lines[0]
+    assert "Traceback" not in done.stderr
     assert password(secure_kafka) not in done.stderr
     assert seconds < 120
 
