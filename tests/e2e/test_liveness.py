@@ -61,7 +61,8 @@ def test_a_wedged_model_makes_health_fail_and_ready_stay_true(
         status, body = seen[-1]
         assert status == 503, (seen[-3:], worker.log_tail())
         state = json.loads(body)
-        assert state["status"] == "stalled" and state["input_lag"] >= 1, state
+        assert state["status"] == "stalled", state
+        assert state["input_lag"] >= 1, state
         assert state["stalled_seconds"] >= STALL_SECONDS, state
         # Within the stall bound plus two offset reads (5 s apart) and slack.
         assert failed_after < STALL_SECONDS + 30, failed_after

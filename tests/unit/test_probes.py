@@ -25,7 +25,8 @@ def test_a_partition_whose_committed_offset_stays_put_while_it_has_lag_makes_the
     clock.now += 119
     # p1 keeps moving; p0 has not moved for 119 s
     live.observe({"p0": (50, 10), "p1": (90, 60)})
-    assert live.alive() and live.lag == 40 + 30
+    assert live.alive()
+    assert live.lag == 40 + 30
     clock.now += 2
     live.observe({"p0": (55, 10), "p1": (95, 90)})
     assert not live.alive()  # p0 stuck 121 s although p1 flows: a paused partition is caught
@@ -40,7 +41,8 @@ def test_an_idle_worker_is_alive_however_long_it_waits() -> None:
     live.observe({"p0": (40, 40)})
     clock.now += 3600
     live.observe({"p0": (40, 40)})
-    assert live.alive() and live.lag == 0
+    assert live.alive()
+    assert live.lag == 0
     # Work arrives after an hour of idleness: the idle hour is not a stall.
     live.observe({"p0": (43, 40)})
     clock.now += 60
@@ -50,7 +52,8 @@ def test_an_idle_worker_is_alive_however_long_it_waits() -> None:
     live.observe({"p0": (43, 40)})
     assert not live.alive()
     live.observe({})  # the partition went to another worker
-    assert live.alive() and live.lag == 0
+    assert live.alive()
+    assert live.lag == 0
 
 
 def test_unreadable_offsets_count_as_no_stall() -> None:
