@@ -151,10 +151,15 @@ class OutputReader:
         )
         self.out = Outputs()
 
-    def read_until(self, done: Callable[[Outputs], bool], timeout: float) -> Outputs:
-        """Poll (blocking on the broker) until ``done(outputs)`` or the timeout."""
+    def read_until(
+        self, done: Callable[[Outputs], bool], timeout: float, on_poll: Callable[[], None] | None = None
+    ) -> Outputs:
+        """Poll (blocking on the broker) until ``done(outputs)`` or the timeout; ``on_poll`` runs
+        between polls (a :class:`Supervised` worker's check)."""
         deadline = time.monotonic() + timeout
         while not done(self.out) and time.monotonic() < deadline:
+            if on_poll is not None:
+                on_poll()
             for records in self.consumer.poll(timeout_ms=500).values():
                 for r in records:
                     event = self.topics[r.topic].decode(r.value)
@@ -192,6 +197,31 @@ def start_worker(kafka: Cluster, prefix: str, tmp: Path, **extra: str) -> Worker
         **extra,
     }
     return WorkerProcess(env, free_port_block(1), tmp / "worker.log").start()
+
+
+class Supervised:
+    """A worker that is restarted when its ``/health`` fails, as its supervisor (Kubernetes'
+    liveness probe) would restart it: a test through it sees the system as deployed, and
+    counts the restarts it needed."""
+
+    def __init__(self, start: Callable[[], WorkerProcess], every: float = 5.0) -> None:
+        self.start = start
+        self.worker = start()
+        self.every = every
+        self.restarts = 0
+        self._checked = time.monotonic()
+
+    def check(self) -> None:
+        """Probe ``/health`` (at most every ``every`` seconds); restart the worker on a 503."""
+        if time.monotonic() - self._checked < self.every:
+            return
+        status, body = self.worker.get("/health")
+        self._checked = time.monotonic()
+        if status == 503:
+            print(f"supervisor: /health answered {body}: restarting the worker")
+            self.worker.kill()
+            self.worker = self.start()
+            self.restarts += 1
 
 
 def committed_offsets(bootstrap: str, group: str, topic: str) -> int:
