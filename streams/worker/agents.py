@@ -175,9 +175,13 @@ class Runtime:
             return
         try:
             ends = await asyncio.wait_for(consumer.highwaters(*partitions), PROGRESS_READ_TIMEOUT)
-        except Exception as exc:  # no broker: readiness reports it; nothing counts as stuck
-            log.debug("end offsets unavailable: %s", type(exc).__name__)
-            self.liveness.unknown()
+        except Exception as exc:
+            if await self.broker_check.reachable():
+                # The broker answers but the consumer cannot read its offsets: that is a stall.
+                log.warning("end offsets unreadable while the broker answers: %s", type(exc).__name__)
+                self.liveness.unreadable()
+            else:  # no broker: readiness reports it, and a restart would not help
+                self.liveness.unknown()
             return
         # Faust's own record of each partition's committed offset: read from the broker when the
         # partition was assigned, then updated on every commit.

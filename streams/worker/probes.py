@@ -56,8 +56,13 @@ class Liveness:
         self.lag = sum(max(0, end - committed) for end, committed in offsets.values())
 
     def unknown(self) -> None:
-        """The offsets could not be read (no broker): nothing counts as stuck until they can."""
+        """The offsets could not be read and no broker answers: a restart would not help, so
+        nothing counts as stuck until they can be read again."""
         self._waiting = {}
+
+    def unreadable(self) -> None:
+        """The offsets could not be read although a broker answers (the consumer itself is
+        stuck): what was waiting keeps waiting, its stall clock running."""
 
     def stalled_for(self) -> float:
         """Seconds the longest-stuck partition has waited without its committed offset moving."""

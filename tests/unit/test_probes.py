@@ -66,6 +66,18 @@ def test_unreadable_offsets_count_as_no_stall() -> None:
     assert live.alive()
 
 
+def test_offsets_unreadable_while_the_broker_answers_keep_the_stall_clock_running() -> None:
+    clock = Clock()
+    live = Liveness(stall_seconds=10, clock=clock)
+    live.observe({"p0": (5, 0)})
+    clock.now += 6
+    live.unreadable()  # the consumer no longer answers, the broker does
+    clock.now += 5
+    live.unreadable()
+    assert not live.alive()
+    assert live.stalled_for() == 11
+
+
 def test_the_broker_check_sees_a_listening_port_and_a_closed_one() -> None:
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
