@@ -9,10 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from kafka import KafkaProducer
 
 from streams.localkafka import Cluster
-from tests.e2e.harness import OutputReader, article_json, input_topic, start_worker
+from tests.e2e.harness import Input, OutputReader, article_json, input_topic, send, start_worker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.model, pytest.mark.e2e]
 
@@ -21,11 +20,7 @@ STALL_SECONDS = 6.0
 
 
 def _send(bootstrap: str, topic: str, aid: str, body: str) -> None:
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
-    try:
-        producer.send(topic, key=aid.encode(), value=article_json(aid, "Harbour news", body)).get(timeout=30)
-    finally:
-        producer.close()
+    send(bootstrap, topic, [Input(article_json(aid, "Harbour news", body), aid.encode(), (aid, 1), None)])
 
 
 def test_a_wedged_model_makes_health_fail_and_ready_stay_true(
