@@ -176,12 +176,10 @@ class Runtime:
         try:
             ends = await asyncio.wait_for(consumer.highwaters(*partitions), PROGRESS_READ_TIMEOUT)
         except Exception as exc:
-            if await self.broker_check.reachable():
-                # The broker answers but the consumer cannot read its offsets: that is a stall.
+            reachable = await self.broker_check.reachable()
+            if reachable:
                 log.warning("end offsets unreadable while the broker answers: %s", type(exc).__name__)
-                self.liveness.unreadable()
-            else:  # no broker: readiness reports it, and a restart would not help
-                self.liveness.unknown()
+            self.liveness.offsets_unreadable(reachable)
             return
         # Faust's own record of each partition's committed offset: read from the broker when the
         # partition was assigned, then updated on every commit.

@@ -56,13 +56,15 @@ class Liveness:
         self.lag = sum(max(0, end - committed) for end, committed in offsets.values())
 
     def unknown(self) -> None:
-        """The offsets could not be read and no broker answers: a restart would not help, so
-        nothing counts as stuck until they can be read again."""
+        """The offsets say nothing now (a rebalance): nothing counts as stuck until they do."""
         self._waiting = {}
 
-    def unreadable(self) -> None:
-        """The offsets could not be read although a broker answers (the consumer itself is
-        stuck): what was waiting keeps waiting, its stall clock running."""
+    def offsets_unreadable(self, broker_reachable: bool) -> None:
+        """The offsets could not be read. With no broker answering, a restart would not help:
+        nothing counts as stuck. With one answering, the consumer itself is stuck: what was
+        waiting keeps waiting, its stall clock running."""
+        if not broker_reachable:
+            self.unknown()
 
     def stalled_for(self) -> float:
         """Seconds the longest-stuck partition has waited without its committed offset moving."""

@@ -56,26 +56,27 @@ def test_an_idle_worker_is_alive_however_long_it_waits() -> None:
     assert live.lag == 0
 
 
-def test_unreadable_offsets_count_as_no_stall() -> None:
+def test_unreadable_offsets_stop_the_stall_clock_only_when_no_broker_answers() -> None:
+    clock = Clock()
+    live = Liveness(stall_seconds=10, clock=clock)
+    live.observe({"p0": (5, 0)})
+    clock.now += 6
+    live.offsets_unreadable(broker_reachable=True)  # the consumer no longer answers, the broker does
+    clock.now += 5
+    assert not live.alive()
+    assert live.stalled_for() == 11
+    live.offsets_unreadable(broker_reachable=False)  # the broker is down: a restart would not help
+    assert live.alive()
+
+
+def test_a_rebalance_stops_the_stall_clock() -> None:
     clock = Clock()
     live = Liveness(stall_seconds=10, clock=clock)
     live.observe({"p0": (5, 0)})
     clock.now += 11
     assert not live.alive()
-    live.unknown()  # the broker is down: readiness says so; a restart would not help
+    live.unknown()
     assert live.alive()
-
-
-def test_offsets_unreadable_while_the_broker_answers_keep_the_stall_clock_running() -> None:
-    clock = Clock()
-    live = Liveness(stall_seconds=10, clock=clock)
-    live.observe({"p0": (5, 0)})
-    clock.now += 6
-    live.unreadable()  # the consumer no longer answers, the broker does
-    clock.now += 5
-    live.unreadable()
-    assert not live.alive()
-    assert live.stalled_for() == 11
 
 
 def test_the_broker_check_sees_a_listening_port_and_a_closed_one() -> None:
