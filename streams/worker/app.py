@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -36,46 +36,10 @@ class IdempotentProducer(aiokafka_driver.Producer):
         return {**super()._settings_extra(), "acks": "all", "enable_idempotence": True}
 
 
-class AtLeastOnceConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
-    """Faust's consumer thread, whose seek to the committed offsets also covers input partitions
-    that have none.
-
-    Faust seeks every partition to its committed offset after a rebalance, through aiokafka,
-    which skips a partition without one (or at 0): its fetcher stays where it was, past records
-    fetched before the rebalance and dropped with the stream buffers, which would then never be
-    processed. Such an input partition goes back to its beginning instead, as
-    ``auto_offset_reset=earliest`` says; repeats are harmless, losses are not. Changelog
-    partitions are the table recovery's to position.
-    """
-
-    async def seek_to_committed(self) -> Mapping[Any, int]:
-        return cast(Mapping[Any, int], await self.call_thread(self._seek_to_committed_or_beginning))
-
-    async def _seek_to_committed_or_beginning(self) -> Mapping[Any, int]:
-        consumer = self._ensure_consumer()
-        committed: Mapping[Any, int] = await consumer.seek_to_committed()
-        uncommitted = [
-            tp
-            for tp, offset in committed.items()
-            if (offset is None or offset <= 0) and not self.consumer._is_changelog_tp(tp)
-        ]
-        if uncommitted:
-            await consumer.seek_to_beginning(*uncommitted)
-        return committed
-
-
-class AtLeastOnceConsumer(aiokafka_driver.Consumer):
-    """Faust's aiokafka consumer on :class:`AtLeastOnceConsumerThread`."""
-
-    def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
-        return AtLeastOnceConsumerThread(self, loop=self.loop, beacon=self.beacon)
-
-
 class Transport(aiokafka_driver.Transport):
-    """The aiokafka transport with :class:`IdempotentProducer` and :class:`AtLeastOnceConsumer`."""
+    """The aiokafka transport with :class:`IdempotentProducer`."""
 
     Producer = IdempotentProducer
-    Consumer = AtLeastOnceConsumer
 
 
 class FlashpointApp(faust.App):
