@@ -225,6 +225,15 @@ class Settings(BaseSettings):
             "/health fails when the classify agent made no progress this long while its input has lag."
         ),
     )
+    held_back_reread_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description=(
+            "An input partition whose next record has not been processed this long while later "
+            "ones have is read again from its committed offset (a record lost between the "
+            "fetcher and the agent is processed, never skipped). Below liveness_stall_seconds."
+        ),
+    )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")
     log_level: str = Field(default="INFO", description="Log level of the worker.")
     producer_retries_max_seconds: float = Field(

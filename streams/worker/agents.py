@@ -9,10 +9,11 @@
   :mod:`streams.worker.tables`), whatever input partition it came from. It publishes the
   ClassifiedArticle and the story's alert messages (:mod:`streams.pipeline.assign`).
 
-Delivery is at-least-once. A batch's offsets are acknowledged only after every output of the
-batch has been acknowledged by the broker (acks=all, idempotent producer; see
+Delivery is at-least-once. A batch's offsets are recorded as processed only after every output
+of the batch has been acknowledged by the broker (acks=all, idempotent producer; see
 :mod:`streams.worker.publisher`), and, for the story agent, after the tables' changelog writes
-too; Faust commits acknowledged offsets.
+too; the consumer commits only unbroken runs of processed offsets
+(:mod:`streams.worker.consumer`).
 Faust acknowledges a batch's events even when the code handling it raises, so nothing may
 escape that code: an output the broker will not acknowledge, a model that cannot be loaded, or
 any unexpected error makes the worker exit with code 70 *without* committing. Its supervisor
@@ -169,6 +170,9 @@ class Runtime:
             self.liveness.unknown()
             return
         consumer = app.consumer
+        reread_held_back = getattr(consumer, "reread_held_back", None)
+        if reread_held_back is not None:
+            await reread_held_back(self.settings.held_back_reread_seconds)
         partitions = [tp for tp in consumer.assignment() if tp.topic in watched]
         if not partitions:  # an idle extra replica
             self.liveness.observe({})
@@ -287,6 +291,15 @@ class Runtime:
         except Exception as exc:
             log.exception("unexpected error while processing a batch of %d", len(events))
             crash(f"unexpected {type(exc).__name__}: {exc}")
+        else:
+            self.record_processed(events)
+
+    def record_processed(self, events: Sequence[EventT[bytes]]) -> None:
+        """Tell the consumer which inputs are done: only these offsets may be committed
+        (:mod:`streams.worker.consumer`)."""
+        record = getattr(self.app.consumer, "record_processed", None)
+        if record is not None:
+            record([event.message for event in events])
 
 
 def wire(

@@ -22,6 +22,7 @@ from streams.config import ClassifierSettings, Settings, get_settings
 from streams.kafka_clients import KafkaAccessError, faust_credentials
 from streams.topics import max_produced_bytes
 from streams.worker.agents import Runtime, wire
+from streams.worker.consumer import AtLeastOnceConsumer
 from streams.worker.log_limits import limit_client_logs
 from streams.worker.metrics import install_faust_sensors
 from streams.worker.tables import table_store
@@ -37,9 +38,11 @@ class IdempotentProducer(aiokafka_driver.Producer):
 
 
 class Transport(aiokafka_driver.Transport):
-    """The aiokafka transport with :class:`IdempotentProducer`."""
+    """The aiokafka transport with :class:`IdempotentProducer` and
+    :class:`~streams.worker.consumer.AtLeastOnceConsumer`."""
 
     Producer = IdempotentProducer
+    Consumer = AtLeastOnceConsumer
 
 
 class FlashpointApp(faust.App):
