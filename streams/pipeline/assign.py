@@ -14,7 +14,8 @@ so it sees every article of every input partition, in one order) and returns wha
 
 The state lives in :class:`~streams.pipeline.story_tables.StoryTables`, written through after
 every article. Redelivered inputs give identical outputs: placing is idempotent per article
-id, the lifecycle replays the message an input already produced, and the alert published for
+id, a repeated article version carries the classification it carried the first time, the
+lifecycle replays the message an input already produced, and the alert published for
 an (``alert_id``, ``version``) is stored and sent again verbatim.
 """
 
@@ -84,7 +85,14 @@ class StoryAssigner:
             return self._withdraw(item)
         article = item.article
         placement = self.stage.place(article, item.received_at)
-        classification, duplicate_of = self._classification_for(item, placement)
+        stored = self.tables.article(article.id)
+        first_answer = _first_answer(stored, article.version)
+        if first_answer is not None:
+            # A redelivery (a restart, a rebalance): the same answer as the first time, though
+            # the classify stage's copy hint (a per-worker cache) may differ now.
+            classification, duplicate_of = first_answer
+        else:
+            classification, duplicate_of = self._classification_for(item, placement)
         fresh = ArticleRecord(
             placement=placement,
             article_version=article.version,
@@ -93,7 +101,6 @@ class StoryAssigner:
             duplicate_of=duplicate_of,
         )
         record = fresh
-        stored = self.tables.article(article.id)
         if stored is not None and stored.article_version > article.version:
             record = stored  # an older version, redelivered: the newer one stays on record
         classified = ClassifiedArticle(
@@ -175,6 +182,16 @@ class StoryAssigner:
             assert fallback.classification is not None
             best = (fallback.ref, fallback.classification)
         return build_alert(change, *best)
+
+
+def _first_answer(stored: ArticleRecord | None, version: int) -> tuple[Classification, str | None] | None:
+    """The classification and original this very article version carried when it was placed
+    before, if it was."""
+    if stored is None or stored.withdrawn or stored.article_version != version:
+        return None
+    if stored.classification is None:
+        return None
+    return stored.classification, stored.duplicate_of
 
 
 def _story_article(record: ArticleRecord, when: datetime) -> StoryArticle:

@@ -177,3 +177,24 @@ def test_a_late_article_redelivered_after_its_story_left_the_window_replays_the_
     again = alerts_of(run(new_assigner(tables), reread))
     assert [(a.alert_id, a.version, a.status) for a in first] == [(first[0].alert_id, 1, "created")]
     assert again == first
+
+
+def test_a_redelivered_article_carries_the_answer_it_got_the_first_time() -> None:
+    # Worker A's copy cache took a2 for a copy of a1, and a2's story input arrived before a1's
+    # (another input partition); after a rebalance worker B, with a cold cache, sends a2 again.
+    classifier, tables = KeywordClassifier(), StoryTables()
+    warm = stage_one(
+        [article("a1", WIRE, site="one.example"), article("a2", WIRE, site="two.example")],
+        CopyCache(),
+        classifier,
+    )
+    cold = stage_one([article("a2", WIRE, site="two.example")], CopyCache(), classifier)
+    assert warm[1].value.copy_of == "a1"
+    assert cold[0].value.copy_of is None
+    assigner = new_assigner(tables)
+    (first, *_) = run(assigner, [warm[1]])
+    (again, *_) = run(new_assigner(tables), [cold[0]])  # a restarted stage, from the tables
+    assert isinstance(first.value, ClassifiedArticle)
+    assert isinstance(again.value, ClassifiedArticle)
+    assert first.value.duplicate_of == "a1"
+    assert again.value.model_dump() == first.value.model_dump()
