@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import faust
-from faust.types.auth import CredentialsT
 from kafka.errors import KafkaError
 
 from streams.config import KafkaSettings
 from streams.log_redaction import redact_secrets
+
+if TYPE_CHECKING:
+    from faust.types.auth import CredentialsT
 
 
 def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
@@ -42,6 +43,8 @@ def ssl_context(kafka: KafkaSettings) -> ssl.SSLContext | None:
 
 def faust_credentials(kafka: KafkaSettings) -> CredentialsT | None:
     """The Faust app's ``broker_credentials`` (``None``: plaintext, Faust's default)."""
+    import faust  # here: the CLI's Kafka commands need no Faust
+
     context = ssl_context(kafka)
     if kafka.uses_sasl:
         redact_secrets(kafka.password())

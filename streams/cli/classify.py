@@ -12,7 +12,6 @@ from typing import IO
 
 import click
 
-from streams.admin.classify import classify_lines
 from streams.admin.produce import numbered_lines
 from streams.cli.base import load_settings, output_option
 
@@ -33,6 +32,9 @@ def classify_command(input_file: IO[bytes], output: IO[str], batch_size: int | N
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    # Imported here, not at the top: the pipeline's libraries take seconds to load, and every
+    # other command of the CLI would pay for them.
+    from streams.admin.classify import classify_lines
     from streams.worker.app import default_classifier_loader
 
     settings = load_settings()

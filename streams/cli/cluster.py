@@ -10,7 +10,6 @@ from typing import IO
 
 import click
 
-from streams.admin.cluster import cluster_lines
 from streams.admin.produce import numbered_lines
 from streams.cli.base import load_settings, output_option
 
@@ -25,6 +24,9 @@ def cluster_command(input_file: IO[bytes], output: IO[str]) -> None:
     (duplicate_of: the article it copies, or null), or {"line": N, "error": {...}} for a line the
     worker would dead-letter. Event time is the article's published_at when it has one.
     """
+    # Imported here, not at the top: the story stage's libraries take seconds to load, and
+    # every other command of the CLI would pay for them.
+    from streams.admin.cluster import cluster_lines
     from streams.pipeline.stories import StoryStage, stage_config
 
     settings = load_settings()

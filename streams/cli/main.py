@@ -1,12 +1,16 @@
 """``flashpoint``: Faust's own CLI (worker, send, agents, tables, ...) plus the project's commands.
 
 The project's commands are plain click commands added to Faust's root group, so
-``flashpoint worker`` and ``flashpoint kafka up`` share one entry point and one ``--help``. Each
+``flashpoint worker`` and ``flashpoint kafka up`` share one entry point and one ``--help``.
+Faust's CLI needs the worker's app, whose import (Faust, the story stage's libraries) costs
+seconds of CPU; a project command named first runs without it. Each
 command group lives in its own module here, on the shared :mod:`streams.cli.base`; the logic
 they call lives outside ``streams.cli`` and never imports click.
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -37,12 +41,19 @@ def project_commands() -> list[click.Command]:
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``flashpoint`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    commands = project_commands()
+    if args and args[0] in {command.name for command in commands}:
+        project = click.Group(name="flashpoint", commands=commands)
+        project.main(args=args, prog_name="flashpoint")
+        return
+
     from faust.cli.faust import cli
 
     from streams.worker.app import app
 
-    for command in project_commands():
+    for command in commands:
         cli.add_command(command)
     app.main()

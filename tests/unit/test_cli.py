@@ -81,3 +81,19 @@ def test_classify_error_lines_name_the_line_and_the_error_type() -> None:
     assert row["line"] == 7
     assert row["error"]["type"] == "invalid_json"
     assert row["error"]["message"].startswith("not valid JSON")
+
+
+def test_a_project_command_runs_without_loading_faust_or_the_worker_app() -> None:
+    # Faust's CLI needs the worker's app, whose import costs seconds of CPU on every command.
+    code = (
+        "import sys\n"
+        "from streams.cli.main import main\n"
+        "try:\n"
+        "    main(['topics', 'list', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in ('faust', 'streams.worker.app', 'datasketch') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: flashpoint topics list" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
