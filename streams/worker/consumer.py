@@ -1,48 +1,30 @@
 """The worker's Kafka consumer: Faust's aiokafka consumer, committing only offsets of records this
 worker processed while it owned their partition.
 
-Faust commits, every second, the longest run of acknowledged offsets of each partition. Its
-bookkeeping can move a committed offset past records nobody processed, which is a silent loss
-(every offset committed, an input without output: seen in the fault run). The paths found:
-
-* **After a revocation** Faust forgets the partition's committed offset while its commit timer
-  keeps running, and the broker accepts commits of the old generation until the new one starts:
-  acknowledgements that arrive then are committed with no check that they continue it.
-* **A partition without a committed offset** is skipped by aiokafka's seek to the committed
-  offsets, so its fetch position stays past records fetched before the rebalance and dropped
-  with the stream buffers.
-* **A run may start one past the committed offset** (Faust's allowance for a transaction
-  marker), and at a committed offset of 0 any run is committable; read-offset filters and stale
-  buffers after a second seek make such runs (a diagnostic run saw a commit step over an offset
-  it had not acknowledged).
-
-* **Faust's read-offset filter** silently drops a record at or below the offset it believes it
-  last read for the partition; after a seek that belief can be ahead of the fetcher (a stale
-  batch delivered after the seek), and the records in between never reach the agent.
-
+Faust commits the longest run of acknowledged offsets of each partition, and its bookkeeping can
+step over records that never reached the agent: after a revocation (the committed offset
+forgotten, the commit timer still running, the old generation's commit accepted), at a
+committed offset of 0 or none, with its one-offset allowance, and through its read-offset
+filter after a stale batch. The fault run lost inputs that way with every offset committed.
 So, for the input topics (those with acknowledgements; not the tables' changelogs):
 
-* the commit is computed from a :class:`~streams.worker.ledger.PartitionLedger` per owned
-  partition, fed by the agents after each batch's outputs are acknowledged
-  (:meth:`AtLeastOnceConsumer.record_processed`), never from Faust's flags;
-* a partition is owned from the seek to its committed offset (before the flow resumes) until
-  its revocation; a revoked partition's late work is not committed (its new owner repeats it);
-* after every seek each input partition has an explicit position: its committed offset, or its
-  first offset when it has none or when retention deleted the committed one (said in a warning);
+* commits come from a :class:`~streams.worker.ledger.PartitionLedger` per owned partition, fed by
+  the agents once a batch's outputs are acknowledged (:meth:`AtLeastOnceConsumer.record_processed`);
+* a partition is owned from the seek to its committed offset until its revocation, and every
+  seek leaves an explicit position (the committed offset, else the first one kept);
 * the read-offset filter is off: a record delivered again is processed again (a repeat);
-* a partition whose commit stays held back (later records done, the next one not) is read
-  again from its committed offset (:meth:`AtLeastOnceConsumer.reread_held_back`, from the
-  worker's progress timer), which catches any record lost between the fetcher and the agent.
+* a partition held back (later records done, the next one not) is read again from its committed
+  offset (:meth:`AtLeastOnceConsumer.reread_held_back`, from the worker's progress timer).
 
-Gaps in an input partition's offsets (transaction markers, compaction) would hold its commits
-back: the input topics are written without transactions and are not compacted (OPERATIONS.md).
+docs/OPERATIONS.md ("Commits cover only processed inputs") has the operator's side, including
+why input topics are written without transactions and never compacted.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from faust.transport.drivers import aiokafka as aiokafka_driver
@@ -123,10 +105,6 @@ class AtLeastOnceConsumer(aiokafka_driver.Consumer):
             return offset
         ledger = self.ledgers.get(tp)
         return ledger.advance() if ledger is not None else None
-
-    def held_back(self) -> Iterable[TP]:
-        """Owned partitions whose next record is not processed while later ones are."""
-        return [tp for tp, ledger in self.ledgers.items() if ledger.held_back]
 
     async def reread_held_back(self, after: float, now: float | None = None) -> list[tuple[TP, int]]:
         """Seek each partition whose commit has been held back for ``after`` seconds to its
