@@ -226,12 +226,12 @@ class Settings(BaseSettings):
         ),
     )
     held_back_reread_seconds: float = Field(
-        default=20.0,
+        default=5.0,
         gt=0,
         description=(
             "An input partition whose next record has not been processed this long while later "
-            "ones have is read again from its committed offset (a record lost between the "
-            "fetcher and the agent is processed, never skipped). Below liveness_stall_seconds."
+            "ones have (Faust skipped it, at a rebalance) is read again from its committed offset, "
+            "checked every 5 s. Below liveness_stall_seconds."
         ),
     )
     log_json: bool = Field(default=False, description="Write logs as JSON lines.")

@@ -4,8 +4,9 @@ worker processed while it owned their partition.
 Faust commits the longest run of acknowledged offsets of each partition, and its bookkeeping can
 step over records that never reached the agent: after a revocation (the committed offset
 forgotten, the commit timer still running, the old generation's commit accepted), at a
-committed offset of 0 or none, with its one-offset allowance, and through its read-offset
-filter after a stale batch. The fault run lost inputs that way with every offset committed.
+committed offset of 0 or none, with its one-offset allowance, through its read-offset filter
+after a stale batch, and because its streams acknowledge, unprocessed, a message fetched in the
+generation before a rebalance. The fault run lost inputs that way with every offset committed.
 So, for the input topics (those with acknowledgements; not the tables' changelogs):
 
 * commits come from a :class:`~streams.worker.ledger.PartitionLedger` per owned partition, fed by
