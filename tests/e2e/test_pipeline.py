@@ -243,14 +243,6 @@ def _interrupted_run(
             second.worker.stop_quietly()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "open defect (docs/OPERATIONS.md, known defect): a restarted worker has been seen to stop "
-        "taking input with no error; in one of the runs since the liveness supervision, /health "
-        "did not fail either, so the supervised restart did not rescue it"
-    ),
-)
 def test_kill_9_mid_stream_loses_nothing_and_repeats_only_identical_alerts(
     kafka: Cluster, unique: str, tmp_path: Path
 ) -> None:
