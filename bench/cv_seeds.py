@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
+import pickle
 import statistics
 import sys
 import time
@@ -47,6 +49,21 @@ def main() -> None:
     p.add_argument("--seeds", type=seeds_arg, default=seeds_arg("0-5"))
     p.add_argument("--onnx", type=Path, help="int8 encoder (default: the shipped artifact's)")
     p.add_argument("--lexicon", type=Path, help="cue lexicon (default: streams/classifier/data/cues.yaml)")
+    p.add_argument(
+        "--sentences",
+        type=Path,
+        help="the sentence file (dev-sentences.jsonl): adds the sentence model, the short calibration "
+        "and the flash / sentence / evidence figures",
+    )
+    p.add_argument(
+        "--no-sentence-model", action="store_true", help="with --sentences: today's components only"
+    )
+    p.add_argument("--json-out", type=Path, help="every seed's nested-CV result as JSON")
+    p.add_argument(
+        "--features-cache",
+        type=Path,
+        help="a pickle of the training features: read when it exists, else written (parallel runs share it)",
+    )
     which = p.add_mutually_exclusive_group()
     which.add_argument(
         "--supplement",
@@ -63,16 +80,33 @@ def main() -> None:
     data = load_dataset(args.data)
     supplement = None if args.no_supplement else args.supplement or DEFAULT_SUPPLEMENTS
     extra = load_supplements(supplement, data)[0]
-    weights = dict(recipe.WEIGHTS_FROZEN)
-    base, groups = build_training_features(data, extra, weights, onnx_path=onnx)
+    weights = dict(
+        recipe.WEIGHTS_SENTENCES if args.sentences and not args.no_sentence_model else recipe.WEIGHTS_FROZEN
+    )
+    t0 = time.monotonic()
+    if args.features_cache and args.features_cache.exists():
+        with open(args.features_cache, "rb") as cached:
+            base, groups = pickle.load(cached)
+    else:
+        base, groups = build_training_features(data, extra, weights, sentences=args.sentences, onnx_path=onnx)
+        if args.features_cache:
+            with open(args.features_cache, "wb") as out:
+                pickle.dump((base, groups), out)
+    print(f"features in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     rows = []
     for seed in args.seeds:
         t0 = time.monotonic()
-        m = cross_validate(copy.deepcopy(base), groups, weights, seed=seed)
+
+        def say(msg: str, s: int = seed, t: float = t0) -> None:
+            print(f"seed {s}: {msg} ({time.monotonic() - t:.0f} s)", file=sys.stderr)
+
+        m = cross_validate(copy.deepcopy(base), groups, weights, seed=seed, progress=say)
         f1 = {c: m["categories"][c]["f1"] for c in CATEGORIES}
         weakest = sorted(f1, key=f1.__getitem__)[:2]
         rows.append((seed, m, f1, weakest))
         print(f"seed {seed}: macro-F1 {m['macro_f1']:.3f} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+        if args.json_out:
+            args.json_out.write_text(json.dumps([r[1] for r in rows], indent=1) + "\n")
 
     print(
         "| fold seed | macro-F1 | escalation F1 | threat F1 | weakest others | long macro / escalation "
@@ -90,6 +124,30 @@ def main() -> None:
             f"{one['long_articles']['macro_f1']:.3f} / {one['long_articles']['escalation_f1']:.3f} |"
         )
     med = statistics.median
+    if args.sentences:
+        print()
+        print(
+            "| fold seed | flash macro-F1 | flash escalation recall / F1 | sentence CV macro-F1 | sentence CV threat F1 "
+            "| evidence precision | per category F1 (passages) |"
+        )
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        for seed, m, f1, _ in rows:
+            fl, se, ev = m["flash"], m["sentences"], m["evidence"]
+            cats = " ".join(f"{f1[c]:.3f}" for c in CATEGORIES)
+            print(
+                f"| {seed} | {fl['macro_f1']:.3f} | {fl['escalation']['recall']:.3f} / {fl['escalation']['f1']:.3f} "
+                f"| {se['macro_f1']:.3f} | {se['categories']['threat']['f1']:.3f} | {ev['precision']:.3f} | {cats} |"
+            )
+        print(
+            f"| median | {med(r[1]['flash']['macro_f1'] for r in rows):.3f} "
+            f"| {med(r[1]['flash']['escalation']['recall'] for r in rows):.3f} "
+            f"/ {med(r[1]['flash']['escalation']['f1'] for r in rows):.3f} "
+            f"| {med(r[1]['sentences']['macro_f1'] for r in rows):.3f} "
+            f"| {med(r[1]['sentences']['categories']['threat']['f1'] for r in rows):.3f} "
+            f"| {med(r[1]['evidence']['precision'] for r in rows):.3f} "
+            f"| {' '.join(f'{med(r[2][c] for r in rows):.3f}' for c in CATEGORIES)} |"
+        )
+        print()
     print(
         f"| median | {med(r[1]['macro_f1'] for r in rows):.3f} | {med(r[1]['escalation']['f1'] for r in rows):.3f} "
         f"| {med(r[2]['threat'] for r in rows):.3f} | | | |"

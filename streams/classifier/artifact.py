@@ -124,6 +124,8 @@ class Hyperparameters(BaseModel):
     cue_C: float  # noqa: N815
     cue_min_df: int
     cue_weight_grid: list[float]
+    sentence_C: float | None = None  # noqa: N815
+    sentence_weight_grid: list[float] | None = None
     max_sentences: int
     finetune_layers: int
     epochs: int
@@ -149,6 +151,12 @@ class Manifest(_File):
         None, description="articles with more kept words use long_weights and the long thresholds"
     )
     long_weights: Weights | None = None
+    short_sentences: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+        None,
+        description="articles of at most this many kept sentences (wire flashes) use short_weights "
+        "and the short thresholds",
+    )
+    short_weights: Weights | None = None
     hyperparameters: Hyperparameters
     data: DataFile
     supplement: list[SupplementFile] | None = None
@@ -161,7 +169,7 @@ class Manifest(_File):
             raise ValueError(f"the artifact has categories {value}, expected {list(CATEGORIES)}")
         return value
 
-    @field_validator("weights", "long_weights")
+    @field_validator("weights", "long_weights", "short_weights")
     @classmethod
     def _weights(cls, value: Weights | None) -> Weights | None:
         return None if value is None else _checked_weights(value)
@@ -170,6 +178,8 @@ class Manifest(_File):
     def _long_calibration(self) -> Self:
         if (self.long_words is None) != (self.long_weights is None):
             raise ValueError("long_words and long_weights go together: one is missing")
+        if (self.short_sentences is None) != (self.short_weights is None):
+            raise ValueError("short_sentences and short_weights go together: one is missing")
         return self
 
 
@@ -181,8 +191,13 @@ class Thresholds(_File):
     thresholds: dict[str, float]
     long_method: str | None = None
     long_thresholds: dict[str, float] | None = None
+    short_method: str | None = None
+    short_thresholds: dict[str, float] | None = None
+    #: per category, the probability of the sentence model at which a sentence is evidence
+    sentence_method: str | None = None
+    sentence_thresholds: dict[str, float] | None = None
 
-    @field_validator("thresholds", "long_thresholds")
+    @field_validator("thresholds", "long_thresholds", "short_thresholds", "sentence_thresholds")
     @classmethod
     def _one_per_category(cls, value: dict[str, float] | None) -> dict[str, float] | None:
         return None if value is None else _per_category(value)
@@ -201,6 +216,11 @@ class Artifact(BaseModel):
         if (self.manifest.long_words is None) != (self.thresholds.long_thresholds is None):
             raise ValueError(
                 "long_words (manifest.json) and long_thresholds (thresholds.json) go together: one is missing"
+            )
+        if (self.manifest.short_sentences is None) != (self.thresholds.short_thresholds is None):
+            raise ValueError(
+                "short_sentences (manifest.json) and short_thresholds (thresholds.json) go together: "
+                "one is missing"
             )
         return self
 
@@ -264,6 +284,9 @@ class ComponentReport(BaseModel):
     escalation_f1: float
     f1: dict[str, float]
     long_articles: LongSummary
+    flash: dict[str, float | None] | None = Field(
+        None, description="single held-out sentences classified one by one (and the labelled ones)"
+    )
 
 
 class FoldCalibration(BaseModel):
@@ -275,12 +298,42 @@ class FoldCalibration(BaseModel):
     thresholds: list[float]
     long_weights: Weights
     long_thresholds: list[float]
+    short_weights: Weights | None = None
+    short_thresholds: list[float] | None = None
+    sentence_thresholds: list[float] | None = None
+
+
+class EvidenceScore(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signals: int
+    first_carries: int
+    precision: float
+
+
+class EvidenceReport(BaseModel):
+    """How often a signal's first evidence sentence carries the signal's category (held-out
+    labelled passages; their sentences' labels from the sentence file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_category: dict[str, EvidenceScore]
+    precision: float
+    signals: int
+    unlabelled_passage_signals: int
+    precision_counting_unlabelled: float
 
 
 class NestedCrossValidation(Report):
     """The nested grouped CV estimate on the passages, with synthetic long articles and variants."""
 
     long_articles: Report
+    flash: Report | None = Field(
+        None,
+        description="each held-out sentence (and unlabelled passages' sentences) as a one-sentence article",
+    )
+    sentences: Report | None = Field(None, description="the same, the labelled sentences only")
+    evidence: EvidenceReport | None = None
     components: dict[str, ComponentReport]
     folds: int
     inner_folds: int

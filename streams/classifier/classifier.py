@@ -27,7 +27,7 @@ from streams.classifier.features import (
     kept_text,
     pooled_per_article,
 )
-from streams.classifier.head import Head
+from streams.classifier.head import Head, evidence_rows
 from streams.classifier.sentences import Span
 from streams.classifier.severity import score_severity
 
@@ -128,7 +128,11 @@ class EscalationClassifier:
         k = len(self.head.artifact.manifest.categories)
         per_article = [np.zeros((0, k)) for _ in articles]
         signalled = [i for i in range(len(articles)) if np.any(scores[i] >= thresholds[i]) and spans[i]]
-        if signalled:
+        if signalled and emb is not None and self.head.components.sentence is not None:
+            # the sentence model's probabilities (what the `sentence` component took the max of)
+            for i in signalled:
+                per_article[i] = self.head.components.sentence.probabilities(emb[offsets[i] : offsets[i + 1]])
+        elif signalled:
             rows = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in signalled])
             one_sentence_articles = ArticleFeatures.of_sentences(
                 [flat[r] for r in rows], None if emb is None else emb[rows]
@@ -144,24 +148,23 @@ class EscalationClassifier:
     def signals_for(
         self, scores: np.ndarray, thresholds: np.ndarray, spans: Sequence[Span], sent_scores: np.ndarray
     ) -> list[Signal]:
-        """The signals of one article: categories over their thresholds, highest score first,
-        each with its best sentence and any other that passes the passage threshold alone."""
+        """The signals of one article: categories over their thresholds, highest score first.
+
+        A signal's evidence is the sentences whose sentence score reaches the evidence threshold
+        (with a sentence model: the sentences it signals), best first, at most three; the best
+        sentence alone when none does.
+        """
         signals: list[Signal] = []
         if not spans:
             return signals
-        passage_thresholds = self.head.calibration.thresholds
+        evidence_thresholds = self.head.evidence_thresholds()
         for j, category in enumerate(self.head.manifest.categories):
             if scores[j] < thresholds[j]:
                 continue
-            col = sent_scores[:, j]
-            chosen = {int(np.argmax(col))}
-            for i in np.argsort(-col)[:MAX_EVIDENCE]:
-                if col[i] >= passage_thresholds[j]:  # a sentence is scored as a short passage
-                    chosen.add(int(i))
-            chosen_sorted = sorted(chosen, key=lambda i: (spans[i].field != "title", spans[i].start))
+            chosen = evidence_rows(sent_scores[:, j], evidence_thresholds[j], MAX_EVIDENCE)
             evidence = [
                 Evidence(field=spans[i].field, start=spans[i].start, end=spans[i].end, text=spans[i].text)
-                for i in chosen_sorted[:MAX_EVIDENCE]
+                for i in chosen
             ]
             signals.append(
                 Signal(category=category, score=float(np.clip(scores[j], 0, 1)), evidence=evidence)

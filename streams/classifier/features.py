@@ -98,6 +98,10 @@ class ArticleFeatures:
     def words(self) -> np.ndarray:
         return word_counts(self.texts)
 
+    def n_sentences(self) -> np.ndarray:
+        """Kept sentences per article: what routes a wire flash to its calibration."""
+        return np.array([len(s) for s in self.sentences], dtype=int)
+
     @classmethod
     def of_sentences(cls, sentences: Sequence[str], embeddings: np.ndarray | None) -> ArticleFeatures:
         """Each sentence as a one-sentence article (to score sentences as evidence)."""

@@ -31,6 +31,7 @@ __all__ = [
     "Head",
     "SentenceHead",
     "combine_weighted",
+    "evidence_rows",
     "sigmoid",
 ]
 
@@ -78,7 +79,9 @@ class EmbeddingHead:
 
 @dataclass
 class SentenceHead:
-    """Linear layer on a sentence embedding -> per-sentence logits; article = max over sentences."""
+    """The sentence model: a linear layer on each sentence's embedding -> per-sentence logits
+    (one logistic regression per category, fitted on sentence labels); an article's
+    ``sentence`` probability is that of its highest-scoring sentence."""
 
     coef: np.ndarray  # [d, k]
     intercept: np.ndarray  # [k]
@@ -86,6 +89,17 @@ class SentenceHead:
     def logits(self, sentence_embeddings: np.ndarray) -> np.ndarray:
         out: np.ndarray = sentence_embeddings @ self.coef + self.intercept
         return out
+
+    def probabilities(self, sentence_embeddings: np.ndarray) -> np.ndarray:
+        """Per sentence, per category [n, k]."""
+        return sigmoid(self.logits(sentence_embeddings))
+
+    def save(self, directory: Path) -> None:
+        np.savez_compressed(
+            directory / "sentence_head.npz",
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+        )
 
     @classmethod
     def load(cls, directory: Path) -> SentenceHead:
@@ -134,8 +148,16 @@ class Components:
         return out
 
     def save(self, directory: Path) -> None:
-        """Write the components' arrays (``sentence`` is written by fine-tuning)."""
-        for stale in ("word.json", "word.npz", "char.json", "char.npz", "embedding_head.npz"):
+        """Write the components' arrays (a fine-tuned ``sentence`` scorer is written by fine-tuning)."""
+        stale_files = (
+            "word.json",
+            "word.npz",
+            "char.json",
+            "char.npz",
+            "embedding_head.npz",
+            "sentence_head.npz",
+        )
+        for stale in stale_files:
             (directory / stale).unlink(missing_ok=True)
         if self.word is not None:
             self.word.save(directory, "word")
@@ -143,6 +165,8 @@ class Components:
             self.char.save(directory, "char")
         if self.embedding is not None:
             self.embedding.save(directory)
+        if self.sentence is not None:
+            self.sentence.save(directory)
         if self.cue is not None:
             self.cue.save(directory)
         else:
@@ -187,21 +211,35 @@ def combine_weighted(
     return result
 
 
+#: Length buckets of a calibration: what :meth:`Calibration.buckets` returns per article.
+PASSAGE, LONG, SHORT = 0, 1, 2
+
+
 @dataclass
 class Calibration:
-    """Component weights and thresholds for passages, and (when ``long_words`` is set) for
-    articles of more than ``long_words`` words."""
+    """Component weights and thresholds for passages, (when ``long_words`` is set) for articles
+    of more than ``long_words`` words, and (when ``short_sentences`` is set) for articles of at
+    most ``short_sentences`` kept sentences — wire flashes, which the sentence model judges
+    mainly. ``sentence_thresholds``: the sentence model's probability at which a sentence is
+    evidence."""
 
     weights: Weights
     thresholds: np.ndarray  # [k]
     long_words: int | None = None
     long_weights: Weights | None = None
     long_thresholds: np.ndarray | None = None  # [k]
-    _arrays: tuple[WeightArrays, WeightArrays | None] = field(init=False, repr=False, compare=False)
+    short_sentences: int | None = None
+    short_weights: Weights | None = None
+    short_thresholds: np.ndarray | None = None  # [k]
+    sentence_thresholds: np.ndarray | None = None  # [k]
+    _arrays: tuple[WeightArrays, WeightArrays | None, WeightArrays | None] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         long = None if self.long_weights is None else _weight_arrays(self.long_weights)
-        self._arrays = (_weight_arrays(self.weights), long)
+        short = None if self.short_weights is None else _weight_arrays(self.short_weights)
+        self._arrays = (_weight_arrays(self.weights), long, short)
 
     def is_long(self, words: np.ndarray) -> np.ndarray:
         """Per article of ``words`` kept words, whether the long calibration applies."""
@@ -209,61 +247,107 @@ class Calibration:
             return np.zeros(len(words), dtype=bool)
         return np.asarray(words) > self.long_words
 
-    def combine(self, probs: Mapping[str, np.ndarray], long: np.ndarray | None = None) -> np.ndarray:
-        """Combined scores [n, k]: the passage weights, and the long weights on the rows ``long``."""
-        weights, long_weights = self._arrays
+    def buckets(self, words: np.ndarray, n_sentences: np.ndarray | None = None) -> np.ndarray:
+        """Per article, PASSAGE, LONG or SHORT: short (at most ``short_sentences`` kept
+        sentences) before long (more than ``long_words`` words)."""
+        out = np.where(self.is_long(words), LONG, PASSAGE)
+        if self.short_sentences is not None and n_sentences is not None:
+            out = np.where(np.asarray(n_sentences) <= self.short_sentences, SHORT, out)
+        return out
+
+    def combine(self, probs: Mapping[str, np.ndarray], buckets: np.ndarray | None = None) -> np.ndarray:
+        """Combined scores [n, k]: each article with its bucket's weights (the passage weights
+        where ``buckets`` is None or the bucket has no calibration of its own). A boolean
+        ``buckets`` marks the long articles."""
+        weights, long_weights, short_weights = self._arrays
         out = combine_weighted(probs, weights)
-        if long is not None and long_weights is not None and long.any():
-            out[long] = combine_weighted({c: p[long] for c, p in probs.items()}, long_weights)
+        if buckets is None:
+            return out
+        b = np.asarray(buckets)
+        if b.dtype == bool:
+            b = np.where(b, LONG, PASSAGE)
+        for bucket, w in ((LONG, long_weights), (SHORT, short_weights)):
+            rows = b == bucket
+            if w is not None and rows.any():
+                out[rows] = combine_weighted({c: p[rows] for c, p in probs.items()}, w)
         return out
 
-    def thresholds_for(self, long: np.ndarray) -> np.ndarray:
-        """The thresholds [n, k] of articles that are long or not."""
-        out = np.tile(self.thresholds, (len(long), 1))
+    def thresholds_for(self, buckets: np.ndarray) -> np.ndarray:
+        """The thresholds [n, k] of articles in ``buckets`` (boolean: long or not)."""
+        b = np.asarray(buckets)
+        if b.dtype == bool:
+            b = np.where(b, LONG, PASSAGE)
+        out = np.tile(self.thresholds, (len(b), 1))
         if self.long_thresholds is not None:
-            out[long] = self.long_thresholds
+            out[b == LONG] = self.long_thresholds
+        if self.short_thresholds is not None:
+            out[b == SHORT] = self.short_thresholds
         return out
 
-    def scores(self, probs: Mapping[str, np.ndarray], words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Combined scores [n, k] of articles with component probabilities ``probs`` and ``words``
-        kept words, and the thresholds [n, k] each is compared with."""
-        long = self.is_long(words)
-        return self.combine(probs, long), self.thresholds_for(long)
+    def scores(
+        self, probs: Mapping[str, np.ndarray], words: np.ndarray, n_sentences: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Combined scores [n, k] of articles with component probabilities ``probs``, ``words``
+        kept words and ``n_sentences`` kept sentences, and the thresholds [n, k] each is
+        compared with."""
+        buckets = self.buckets(words, n_sentences)
+        return self.combine(probs, buckets), self.thresholds_for(buckets)
 
-    def predict(self, probs: Mapping[str, np.ndarray], words: np.ndarray) -> np.ndarray:
+    def predict(
+        self, probs: Mapping[str, np.ndarray], words: np.ndarray, n_sentences: np.ndarray | None = None
+    ) -> np.ndarray:
         """Signals [n, k] (0/1)."""
-        scores, thresholds = self.scores(probs, words)
+        scores, thresholds = self.scores(probs, words, n_sentences)
         return (scores >= thresholds).astype(int)
 
     def used_components(self) -> set[str]:
-        weights, long_weights = self._arrays
-        return set(weights) | set(long_weights or {})
+        weights, long_weights, short_weights = self._arrays
+        return set(weights) | set(long_weights or {}) | set(short_weights or {})
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> Calibration:
         m, t = artifact.manifest, artifact.thresholds
+
+        def array(values: dict[str, float] | None) -> np.ndarray | None:
+            return None if values is None else np.array([values[c] for c in CATEGORIES])
+
         return cls(
             weights=m.weights,
             thresholds=np.array([t.thresholds[c] for c in CATEGORIES]),
             long_words=m.long_words,
             long_weights=m.long_weights,
-            long_thresholds=None
-            if t.long_thresholds is None
-            else np.array([t.long_thresholds[c] for c in CATEGORIES]),
+            long_thresholds=array(t.long_thresholds),
+            short_sentences=m.short_sentences,
+            short_weights=m.short_weights,
+            short_thresholds=array(t.short_thresholds),
+            sentence_thresholds=array(t.sentence_thresholds),
         )
 
-    def thresholds_file(self, version: str, method: str, long_method: str | None) -> Thresholds:
+    def thresholds_file(
+        self,
+        version: str,
+        method: str,
+        long_method: str | None,
+        short_method: str | None = None,
+        sentence_method: str | None = None,
+    ) -> Thresholds:
         """``thresholds.json`` of this calibration (rounded to 6 decimals)."""
 
-        def per_category(values: np.ndarray) -> dict[str, float]:
+        def per_category(values: np.ndarray | None) -> dict[str, float] | None:
+            if values is None:
+                return None
             return {c: round(float(v), 6) for c, v in zip(CATEGORIES, values, strict=True)}
 
         return Thresholds(
             thresholds_version=version,
             method=method,
-            thresholds=per_category(self.thresholds),
+            thresholds=per_category(self.thresholds) or {},
             long_method=None if self.long_thresholds is None else long_method,
-            long_thresholds=None if self.long_thresholds is None else per_category(self.long_thresholds),
+            long_thresholds=per_category(self.long_thresholds),
+            short_method=None if self.short_thresholds is None else short_method,
+            short_thresholds=per_category(self.short_thresholds),
+            sentence_method=None if self.sentence_thresholds is None else sentence_method,
+            sentence_thresholds=per_category(self.sentence_thresholds),
         )
 
 
@@ -289,16 +373,32 @@ class Head:
 
     def scores(self, articles: ArticleFeatures) -> tuple[np.ndarray, np.ndarray]:
         """Combined scores [n, k] and the thresholds [n, k] each is compared with."""
-        return self.calibration.scores(self.components.probabilities(articles), articles.words())
+        return self.calibration.scores(
+            self.components.probabilities(articles), articles.words(), articles.n_sentences()
+        )
 
     def sentence_scores(self, sentences: ArticleFeatures) -> np.ndarray:
         """A score per sentence [n_sentences, k], to rank sentences as evidence.
 
-        With a sentence scorer: its per-sentence probability. Otherwise each sentence is scored
+        With a sentence model: its per-sentence probability. Otherwise each sentence is scored
         by the article models as a one-sentence article, with the passage weights whatever
         its length: evidence is compared with the passage thresholds.
         """
         sentence = self.components.sentence
         if sentence is not None and sentences.sentence_embeddings is not None:
-            return sigmoid(sentence.logits(sentences.sentence_embeddings))
+            return sentence.probabilities(sentences.sentence_embeddings)
         return self.calibration.combine(self.components.probabilities(sentences))
+
+    def evidence_thresholds(self) -> np.ndarray:
+        """Per category, the sentence score at which a sentence is evidence: the sentence
+        model's own thresholds when the artifact has them, else the passage thresholds."""
+        t = self.calibration.sentence_thresholds
+        return self.calibration.thresholds if t is None else t
+
+
+def evidence_rows(col: np.ndarray, threshold: float, limit: int) -> list[int]:
+    """The evidence of one signal among sentences scored ``col``: those reaching ``threshold``,
+    best first, at most ``limit``; the best sentence alone when none does."""
+    order = np.argsort(-col, kind="stable")
+    chosen = [int(i) for i in order[:limit] if col[i] >= threshold]
+    return chosen or [int(order[0])]

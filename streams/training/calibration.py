@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +11,16 @@ import numpy as np
 
 from streams.classifier.head import Calibration, combine_weighted
 from streams.training.evaluation import f1
-from streams.training.recipe import CUE_WEIGHT_GRID, LONG_WORDS, is_on
+from streams.training.recipe import (
+    CUE_WEIGHT_GRID,
+    LONG_WORDS,
+    SENTENCE_IN_PASSAGES,
+    SENTENCE_WEIGHT_GRID,
+    SHORT_SENTENCES,
+    is_on,
+)
 
-__all__ = ["best_threshold", "calibrate", "choose_category_weights"]
+__all__ = ["best_threshold", "calibrate", "choose_category_weights", "sentence_thresholds"]
 
 
 def best_threshold(scores: np.ndarray, y: np.ndarray) -> float:
@@ -43,20 +51,30 @@ def choose_category_weights(
     weights: dict[str, Any],
     name: str = "cue",
     grid: Sequence[float] = CUE_WEIGHT_GRID,
+    *,
+    also: Sequence[tuple[str, Sequence[float]]] = (),
 ) -> dict[str, Any]:
-    """Per category, the weight of component ``name`` (from ``grid``) whose combined out-of-fold
-    score reaches the best F1 at its own best threshold; the smallest weight on ties."""
-    if not is_on(weights, name):
+    """Per category, the weight of component ``name`` (from ``grid``) — and jointly of each
+    component of ``also`` (from its grid) — whose combined out-of-fold score reaches the best F1
+    at its own best threshold; the smallest weights on ties. Components not on are left as
+    they are."""
+    searched = [(n, sorted(g)) for n, g in [(name, grid), *also] if is_on(weights, n)]
+    if not searched:
         return dict(weights)
-    chosen = np.zeros(y.shape[1])
+    chosen = np.zeros((len(searched), y.shape[1]))
     for j in range(y.shape[1]):
         best = -1.0
-        for w in sorted(grid):
-            o = combine_weighted(oof, {**weights, name: w})[:, j]
+        for combo in itertools.product(*(g for _, g in searched)):
+            trial = {**weights, **{n: w for (n, _), w in zip(searched, combo, strict=True)}}
+            try:
+                o = combine_weighted(oof, trial)[:, j]
+            except ValueError:  # every weight 0
+                continue
             score = f1(y[:, j], (o >= best_threshold(o, y[:, j])).astype(int))
             if score > best + 1e-12:
-                best, chosen[j] = score, w
-    return {**weights, name: [float(w) for w in chosen]}
+                best = score
+                chosen[:, j] = combo
+    return {**weights, **{n: [float(w) for w in chosen[i]] for i, (n, _) in enumerate(searched)}}
 
 
 def calibrate(
@@ -67,22 +85,62 @@ def calibrate(
     *,
     choose_weights: bool = True,
     synthetic: np.ndarray | None = None,
+    n_sentences: np.ndarray | None = None,
+    one_sentence: np.ndarray | None = None,
 ) -> Calibration:
-    """Per length bucket, the cue weights (unless not ``choose_weights``) and then the F1-best
-    thresholds on out-of-fold scores.
+    """Per length bucket, the cue (and sentence) weights (unless not ``choose_weights``) and
+    then the F1-best thresholds on out-of-fold scores.
+
+    The sentence model's weight is searched in the long and short buckets only (unless
+    SENTENCE_IN_PASSAGES): in the passage bucket it is 0.
 
     The passage calibration is chosen on the real articles of at most LONG_WORDS words (rows
-    not ``synthetic``), the long one on every article over LONG_WORDS words, real or synthetic.
-    A bucket without articles takes the other's.
+    not ``synthetic`` nor ``one_sentence``), the long one on every article over LONG_WORDS
+    words, real or synthetic. With ``one_sentence`` rows (single held-out sentences classified
+    as one-sentence articles) there is a third, short calibration for articles of at most
+    SHORT_SENTENCES kept sentences (``n_sentences``), chosen on those rows and the real short
+    articles, and the sentence model's evidence thresholds are the F1-best cuts of its
+    probability on the one-sentence rows. A bucket without articles takes the passages'.
     """
+    n = len(words)
+    synthetic = np.zeros(n, dtype=bool) if synthetic is None else synthetic
+    one = np.zeros(n, dtype=bool) if one_sentence is None else one_sentence
+    with_short = bool(one.any()) and n_sentences is not None
+    short = (np.asarray(n_sentences) <= SHORT_SENTENCES) if with_short else np.zeros(n, dtype=bool)
+    short = short | one if with_short else short
+    long = (words > LONG_WORDS) & ~short
+    passage = ~long & ~synthetic & ~short
+    masks = [passage, long] + ([short] if with_short else [])
+    masks = [m if m.any() else np.ones_like(m) for m in masks]
     found: list[tuple[dict[str, Any], np.ndarray]] = []
-    long = words > LONG_WORDS
-    short = ~long if synthetic is None else ~long & ~synthetic
-    masks = [m if m.any() else np.ones_like(m) for m in (short, long)]
-    for mask in masks:
+    also = [("sentence", SENTENCE_WEIGHT_GRID)]
+    for bucket, mask in enumerate(masks):
         part = {c: p[mask] for c, p in oof.items()}
-        w = choose_category_weights(part, y[mask], weights) if choose_weights else dict(weights)
+        w = dict(weights)
+        if choose_weights:
+            if bucket == 0 and not SENTENCE_IN_PASSAGES and is_on(w, "sentence"):
+                w["sentence"] = 0.0  # passages: the sentence model only gives evidence
+            w = choose_category_weights(part, y[mask], w, also=also)
         o = combine_weighted(part, w)
         found.append((w, np.array([best_threshold(o[:, j], y[mask, j]) for j in range(y.shape[1])])))
-    (weights_short, thresholds), (weights_long, long_thresholds) = found
-    return Calibration(weights_short, thresholds, LONG_WORDS, weights_long, long_thresholds)
+    (weights_short, thresholds), (weights_long, long_thresholds) = found[:2]
+    cal = Calibration(weights_short, thresholds, LONG_WORDS, weights_long, long_thresholds)
+    if with_short:
+        cal = Calibration(
+            weights_short,
+            thresholds,
+            LONG_WORDS,
+            weights_long,
+            long_thresholds,
+            short_sentences=SHORT_SENTENCES,
+            short_weights=found[2][0],
+            short_thresholds=found[2][1],
+            sentence_thresholds=sentence_thresholds(oof, y, one) if "sentence" in oof else None,
+        )
+    return cal
+
+
+def sentence_thresholds(oof: dict[str, np.ndarray], y: np.ndarray, one_sentence: np.ndarray) -> np.ndarray:
+    """Per category, the F1-best cut of the sentence model's probability on single sentences."""
+    p, t = oof["sentence"][one_sentence], y[one_sentence]
+    return np.array([best_threshold(p[:, j], t[:, j]) for j in range(y.shape[1])])

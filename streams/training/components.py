@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from schemas import CATEGORIES
 from streams.classifier.cues import CueModel, load_lexicon
-from streams.classifier.head import Components, EmbeddingHead
+from streams.classifier.head import Components, EmbeddingHead, SentenceHead
 from streams.classifier.lexical import CHAR_RANGE, TOKEN_PATTERN, LexicalModel, term_hash
 from streams.training import recipe
 from streams.training.features import Features
@@ -27,6 +27,7 @@ __all__ = [
     "fit_cue",
     "fit_embedding",
     "fit_lexical",
+    "fit_sentence_head",
     "predict_components",
     "tfidf_vectorizer",
 ]
@@ -136,6 +137,12 @@ def fit_embedding(pooled: np.ndarray, y: np.ndarray, *, c: float, seed: int) -> 
     return EmbeddingHead(scaler.mean_, scaler.scale_, coef, intercept)
 
 
+def fit_sentence_head(x: np.ndarray, y: np.ndarray, *, c: float, seed: int) -> SentenceHead:
+    """The sentence model: class-balanced logistic regressions on sentence embeddings."""
+    coef, intercept = _balanced_logistic_regressions(x, y, c, seed)
+    return SentenceHead(coef, intercept)
+
+
 @dataclass
 class FittedHead:
     """The components fitted on some rows; ``sentence_scorer`` is the fine-tuned (torch) one."""
@@ -172,7 +179,15 @@ def fit_components(
             seed=seed,
             lexicon=recipe.CUE_LEXICON,
         )
-    if is_on(weights, "sentence"):
+    if is_on(weights, "sentence") and feats.cache is None:
+        assert feats.sent_x is not None
+        assert feats.sent_y is not None
+        assert feats.sent_source is not None
+        rows = np.isin(feats.sent_source, idx)
+        parts.sentence = fit_sentence_head(
+            feats.sent_x[rows], feats.sent_y[rows], c=recipe.SENTENCE_C, seed=seed
+        )
+    elif is_on(weights, "sentence"):
         from streams.training.finetune import fit_sentence_scorer
 
         assert feats.cache is not None

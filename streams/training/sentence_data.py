@@ -23,7 +23,7 @@ from streams.training.crossval import grouped_folds
 from streams.training.dataset import Dataset, DatasetError, file_sha256, load_dataset
 from streams.training.grouping import group_near_duplicates
 
-__all__ = ["SentenceSet", "load_sentence_set", "sentence_folds", "sentence_set"]
+__all__ = ["SentenceSet", "load_sentence_set", "sentence_folds", "sentence_set", "span_labels"]
 
 
 @dataclass
@@ -100,14 +100,48 @@ def sentence_set(passages: Dataset, rows: Sequence[dict[str, object]], groups: n
     )
 
 
-def load_sentence_set(passages_path: str | Path, sentences_path: str | Path) -> SentenceSet:
+def load_sentence_set(
+    passages_path: str | Path, sentences_path: str | Path, groups: np.ndarray | None = None
+) -> SentenceSet:
     """:func:`sentence_set` of a passages file and its sentence file, grouped by
     :func:`~streams.training.grouping.group_near_duplicates` of the passages' kept texts (the
-    same groups as the passage-level cross-validation)."""
+    same groups as the passage-level cross-validation) unless ``groups`` are given."""
     passages = load_dataset(passages_path)
-    groups = group_near_duplicates(passages.texts())
+    if groups is None:
+        groups = group_near_duplicates(passages.texts())
     out = sentence_set(passages, _sentence_rows(sentences_path), groups)
     out.sha256 = file_sha256(sentences_path)
+    return out
+
+
+def span_labels(passages: Dataset, sentences_path: str | Path, max_sentences: int) -> dict[int, np.ndarray]:
+    """Per labelled passage (row in ``passages``), the labels [n_spans, k] of its kept
+    sentences (the service's splitter): each takes the labels of the sentence-file sentence of
+    the same field that it overlaps most (none: no label)."""
+    from streams.classifier.features import kept_spans
+
+    index = {a.id: i for i, a in enumerate(passages.articles)}
+    by_passage: dict[int, list[dict[str, object]]] = {}
+    for row in _sentence_rows(sentences_path):
+        by_passage.setdefault(index[str(row["id"])], []).append(row)
+    out: dict[int, np.ndarray] = {}
+    for i, rows in by_passage.items():
+        a = passages.articles[i]
+        spans = kept_spans(a.title, a.body, max_sentences)
+        y = np.zeros((len(spans), len(CATEGORIES)), dtype=int)
+        for s, span in enumerate(spans):
+            best, overlap = None, 0
+            for row in rows:
+                if row.get("field") != span.field:
+                    continue
+                o = min(span.end, int(row["end"])) - max(span.start, int(row["start"]))  # type: ignore[call-overload]
+                if o > overlap:
+                    best, overlap = row, o
+            if best is not None:
+                labels = best.get("labels", [])
+                assert isinstance(labels, list)
+                y[s] = [int(c in labels) for c in CATEGORIES]
+        out[i] = y
     return out
 
 

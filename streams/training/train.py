@@ -29,19 +29,28 @@ from streams.classifier.artifact import (
 from streams.classifier.encoder import export_onnx
 from streams.classifier.head import Calibration
 from streams.training import recipe
-from streams.training.calibration import calibrate
 from streams.training.components import FittedHead, fit_components
-from streams.training.crossval import calibration_record, cross_validate, out_of_fold
+from streams.training.crossval import calibrate_rows, calibration_record, cross_validate, out_of_fold
 from streams.training.dataset import DEFAULT_SUPPLEMENTS, load_dataset, load_supplements
 from streams.training.evaluation import metrics_from_predictions
 from streams.training.features import build_training_features
 from streams.training.recipe import LONG_WORDS, is_on
 
-__all__ = ["train", "write_artifact"]
+__all__ = ["sentence_file_for", "train", "write_artifact"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+#: ``train(sentences=AUTO)``: the sentence file beside the data file, when there is one.
+AUTO = "auto"
+
+
+def sentence_file_for(data_path: str | Path) -> Path | None:
+    """``<stem>-sentences.jsonl`` beside ``data_path`` (``dev.jsonl``: ``dev-sentences.jsonl``),
+    if it exists."""
+    p = Path(data_path)
+    candidate = p.with_name(f"{p.stem}-sentences.jsonl")
+    return candidate if candidate.exists() else None
 
 
 def train(
@@ -59,6 +68,7 @@ def train(
     inner_folds: int = recipe.INNER_FOLDS,
     epochs: int = recipe.EPOCHS,
     supplement: str | Path | Sequence[str | Path] | None = DEFAULT_SUPPLEMENTS,
+    sentences: str | Path | None = AUTO,
     progress: Callable[[str], None] | None = None,
 ) -> Metrics:
     """Fit the head on ``data_path`` and write the artifact to ``out_dir``; return its metrics.
@@ -72,6 +82,12 @@ def train(
     outer folds, ``inner_folds`` inside each for its thresholds) is stored in metrics.json.
     ``finetune_layers`` > 0 fine-tunes that many top encoder layers as a sentence scorer
     (component ``sentence``); 0 keeps the encoder frozen (component ``embedding``).
+
+    ``sentences``: the file of the labelled passages' sentences, each labelled on its own
+    (``dev-sentences.jsonl``); by default the file ``<data stem>-sentences.jsonl`` beside
+    ``data_path`` when there is one. With it the head gains the sentence model (component
+    ``sentence``, fitted on the sentence labels), a calibration for articles of at most two
+    sentences chosen on single held-out sentences, and evidence by the sentence model.
     """
     say = progress or (lambda msg: log.info("%s", msg))
     t0 = time.monotonic()
@@ -92,11 +108,22 @@ def train(
                 else ""
             )
         )
-    # the recipe; the calibration picks the cue weights (the nested CV starts from the recipe too)
-    weights = dict(recipe.WEIGHTS_FINETUNED if finetune_layers else recipe.WEIGHTS_FROZEN)
+    sentences_path = sentence_file_for(data_path) if sentences == AUTO else sentences
+    if sentences_path is not None and finetune_layers:
+        raise ValueError("the sentence file and fine-tuned layers do not go together")
+    if sentences_path is not None:
+        say(f"sentence labels: {sentences_path}")
+    # the recipe; the calibration picks the cue (and sentence) weights (the nested CV starts
+    # from the recipe too)
+    if finetune_layers:
+        weights = dict(recipe.WEIGHTS_FINETUNED)
+    else:
+        weights = dict(recipe.WEIGHTS_SENTENCES if sentences_path is not None else recipe.WEIGHTS_FROZEN)
 
     onnx_path = None
-    if backend == "onnx" and is_on(weights, "embedding"):
+    if backend == "onnx" and (
+        is_on(weights, "embedding") or (is_on(weights, "sentence") and not finetune_layers)
+    ):
         onnx_path = out / "encoder-int8.onnx"
         say("exporting the encoder to ONNX int8")
         export_onnx(encoder, onnx_path, quantize=True)
@@ -105,6 +132,7 @@ def train(
         data,
         extra,
         weights,
+        sentences=sentences_path,
         encoder=encoder,
         backend=backend,
         onnx_path=onnx_path,
@@ -118,8 +146,12 @@ def train(
         idx, feats, groups, k=threshold_folds, seed=seed, weights=weights, epochs=epochs, rng=rng
     )
     passages = rows < len(idx)
-    cal = calibrate(oof, feats.y[rows], feats.words(rows), weights, synthetic=~passages)
-    oof_pred = cal.predict({c: p[passages] for c, p in oof.items()}, feats.words(rows[passages]))
+    cal = calibrate_rows(oof, feats, rows, weights, len(idx))
+    oof_pred = cal.predict(
+        {c: p[passages] for c, p in oof.items()},
+        feats.words(rows[passages]),
+        feats.n_sentences(rows[passages]),
+    )
     oof_metrics = metrics_from_predictions(feats.y[rows[passages]], oof_pred)
 
     say("fitting the head on all data")
@@ -135,6 +167,8 @@ def train(
         weights=cal.weights,
         long_words=LONG_WORDS,
         long_weights=cal.long_weights,
+        short_sentences=cal.short_sentences,
+        short_weights=cal.short_weights,
         hyperparameters=_hyperparameters(finetune_layers, epochs, threshold_folds, seed),
         data=DataFile(path=Path(data.path).name, sha256=data.sha256, n=len(data.articles)),
         supplement=supplements or None,
@@ -177,6 +211,8 @@ def _hyperparameters(finetune_layers: int, epochs: int, threshold_folds: int, se
         cue_C=recipe.CUE_C,
         cue_min_df=recipe.CUE_MIN_DF,
         cue_weight_grid=list(recipe.CUE_WEIGHT_GRID),
+        sentence_C=recipe.SENTENCE_C,
+        sentence_weight_grid=list(recipe.SENTENCE_WEIGHT_GRID),
         max_sentences=recipe.MAX_SENTENCES,
         finetune_layers=finetune_layers,
         epochs=epochs,
@@ -214,7 +250,13 @@ def write_artifact(
 
     The manifest's component weights and long-article routing are the calibration's.
     """
-    calibrated = {"weights": cal.weights, "long_words": cal.long_words, "long_weights": cal.long_weights}
+    calibrated = {
+        "weights": cal.weights,
+        "long_words": cal.long_words,
+        "long_weights": cal.long_weights,
+        "short_sentences": cal.short_sentences,
+        "short_weights": cal.short_weights,
+    }
     manifest = Manifest.model_validate({**manifest.model_dump(), **calibrated})
     fitted.components.save(out)
     if fitted.sentence_scorer is not None:
@@ -234,6 +276,10 @@ def write_artifact(
         method=f"max F1 on grouped {threshold_folds}-fold out-of-fold scores",
         long_method="max F1 on the same folds' synthetic long articles (and passages) "
         f"of more than {cal.long_words} words",
+        short_method="max F1 on the same folds' single held-out sentences, each classified as a "
+        f"one-sentence article (and passages of at most {cal.short_sentences} sentences)",
+        sentence_method="max F1 of the sentence model's probability on the same folds' single "
+        "held-out sentences: a sentence at or above it is evidence",
     )
     artifact = Artifact(manifest=manifest, thresholds=thresholds)
     artifact.write(out)
