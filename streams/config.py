@@ -200,7 +200,7 @@ class Settings(BaseSettings):
         description="Faust's data directory; empty = ~/.local/share/flashpoint/<app id>.",
     )
     session_timeout_seconds: float = Field(
-        default=10.0,
+        default=8.0,
         gt=0,
         description=(
             "Consumer group session timeout: a worker silent this long (killed, frozen) loses its "
@@ -208,7 +208,7 @@ class Settings(BaseSettings):
         ),
     )
     heartbeat_interval_seconds: float = Field(
-        default=3.0, gt=0, description="Consumer heartbeat interval; at most a third of the session timeout."
+        default=2.0, gt=0, description="Consumer heartbeat interval; at most a third of the session timeout."
     )
     group_instance_id: str = Field(
         default="",

@@ -37,7 +37,7 @@ HOLD_AT = 420
 #: follows the machine's speed, just short of saturation).
 RATE = 8.0
 WINDOW = 16
-#: Generous: the broker's fencing (9 s) or the group's session (10 s) plus a rebalance, on a
+#: Generous: the broker's fencing (9 s) or the group's session (8 s) plus a rebalance, on a
 #: shared 2-core machine.
 RECOVERY_BOUND_S = 60.0
 #: The broker that leads every input partition until it is killed.
