@@ -1,6 +1,7 @@
 """Classifier throughput against a plain full-token encoder pass, on the same articles.
 
     python bench/bench_classifier.py [--rounds 5] [--batch 8] [--data bench/data/articles.jsonl]
+        [--artifact DIR]
 
 Contenders, each in its own long-lived subprocess (so RSS is per contender and they never run
 at the same time), rounds interleaved, medians reported:
@@ -38,7 +39,7 @@ def _rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def worker(kind: str, data: Path, batch: int) -> None:
+def worker(kind: str, data: Path, batch: int, artifact: str = "") -> None:
     """Subprocess: load once, then run one timed round per 'go' line on stdin."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,7 +73,7 @@ def worker(kind: str, data: Path, batch: int) -> None:
         from schemas.events import Article
         from streams.classifier.classifier import EscalationClassifier
 
-        clf = EscalationClassifier(backend=kind)
+        clf = EscalationClassifier(artifact, backend=kind)
         articles = [Article(id=r["id"], title=r["title"], body=r["body"]) for r in rows]
         clf.assess(articles[:2])  # load the encoder before timing
 
@@ -101,10 +102,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--batch", type=int, default=8, help="articles per assess() call")
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--artifact", default="", help="artifact directory (default: the shipped one)")
     ap.add_argument("--worker", choices=CONTENDERS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.data, args.batch)
+        worker(args.worker, args.data, args.batch, args.artifact)
         return
 
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -121,6 +123,8 @@ def main() -> None:
                 str(args.data),
                 "--batch",
                 str(args.batch),
+                "--artifact",
+                args.artifact,
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

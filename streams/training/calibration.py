@@ -14,7 +14,7 @@ from streams.training.evaluation import f1
 from streams.training.recipe import (
     CUE_WEIGHT_GRID,
     LONG_WORDS,
-    SENTENCE_IN_PASSAGES,
+    SENTENCE_BUCKETS,
     SENTENCE_WEIGHT_GRID,
     SHORT_SENTENCES,
     is_on,
@@ -91,8 +91,8 @@ def calibrate(
     """Per length bucket, the cue (and sentence) weights (unless not ``choose_weights``) and
     then the F1-best thresholds on out-of-fold scores.
 
-    The sentence model's weight is searched in the long and short buckets only (unless
-    SENTENCE_IN_PASSAGES): in the passage bucket it is 0.
+    The sentence model's weight is searched in the buckets that SENTENCE_BUCKETS allows (the
+    short one); in the others it is 0.
 
     The passage calibration is chosen on the real articles of at most LONG_WORDS words (rows
     not ``synthetic`` nor ``one_sentence``), the long one on every article over LONG_WORDS
@@ -118,8 +118,8 @@ def calibrate(
         part = {c: p[mask] for c, p in oof.items()}
         w = dict(weights)
         if choose_weights:
-            if bucket == 0 and not SENTENCE_IN_PASSAGES and is_on(w, "sentence"):
-                w["sentence"] = 0.0  # passages: the sentence model only gives evidence
+            if bucket < len(SENTENCE_BUCKETS) and not SENTENCE_BUCKETS[bucket] and is_on(w, "sentence"):
+                w["sentence"] = 0.0  # the sentence model gives evidence only
             w = choose_category_weights(part, y[mask], w, also=also)
         o = combine_weighted(part, w)
         found.append((w, np.array([best_threshold(o[:, j], y[mask, j]) for j in range(y.shape[1])])))

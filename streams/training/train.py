@@ -36,21 +36,11 @@ from streams.training.evaluation import metrics_from_predictions
 from streams.training.features import build_training_features
 from streams.training.recipe import LONG_WORDS, is_on
 
-__all__ = ["sentence_file_for", "train", "write_artifact"]
+__all__ = ["train", "write_artifact"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-#: ``train(sentences=AUTO)``: the sentence file beside the data file, when there is one.
-AUTO = "auto"
-
-
-def sentence_file_for(data_path: str | Path) -> Path | None:
-    """``<stem>-sentences.jsonl`` beside ``data_path`` (``dev.jsonl``: ``dev-sentences.jsonl``),
-    if it exists."""
-    p = Path(data_path)
-    candidate = p.with_name(f"{p.stem}-sentences.jsonl")
-    return candidate if candidate.exists() else None
 
 
 def train(
@@ -68,7 +58,7 @@ def train(
     inner_folds: int = recipe.INNER_FOLDS,
     epochs: int = recipe.EPOCHS,
     supplement: str | Path | Sequence[str | Path] | None = DEFAULT_SUPPLEMENTS,
-    sentences: str | Path | None = AUTO,
+    sentences: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Metrics:
     """Fit the head on ``data_path`` and write the artifact to ``out_dir``; return its metrics.
@@ -84,10 +74,10 @@ def train(
     (component ``sentence``); 0 keeps the encoder frozen (component ``embedding``).
 
     ``sentences``: the file of the labelled passages' sentences, each labelled on its own
-    (``dev-sentences.jsonl``); by default the file ``<data stem>-sentences.jsonl`` beside
-    ``data_path`` when there is one. With it the head gains the sentence model (component
+    (``dev-sentences.jsonl``). With it the head gains the sentence model (component
     ``sentence``, fitted on the sentence labels), a calibration for articles of at most two
-    sentences chosen on single held-out sentences, and evidence by the sentence model.
+    sentences chosen on single held-out sentences, and evidence by the sentence model —
+    measured, not shipped (docs/MODEL_CARD.md); without it, the head of ``minilm-context-v6``.
     """
     say = progress or (lambda msg: log.info("%s", msg))
     t0 = time.monotonic()
@@ -108,7 +98,7 @@ def train(
                 else ""
             )
         )
-    sentences_path = sentence_file_for(data_path) if sentences == AUTO else sentences
+    sentences_path = sentences
     if sentences_path is not None and finetune_layers:
         raise ValueError("the sentence file and fine-tuned layers do not go together")
     if sentences_path is not None:
