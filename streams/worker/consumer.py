@@ -125,8 +125,12 @@ class AtLeastOnceConsumer(aiokafka_driver.Consumer):
                 held,
                 len(ledger.done),
             )
-            await self.seek(tp, ledger.next_commit)
             ledger.restart_clock(now)
+            try:
+                await self.seek(tp, ledger.next_commit)
+            except Exception as exc:  # e.g. revoked meanwhile: the next owner starts there anyway
+                log.warning("%s[%d]: could not seek back: %s", tp.topic, tp.partition, type(exc).__name__)
+                continue
             reread.append((tp, ledger.next_commit))
         return reread
 

@@ -183,3 +183,18 @@ def test_faust_s_fetch_loop_drops_nothing_it_believes_already_read_of_an_input(
     consumer._read_offset[CHANGELOG] = 9
     assert consumer._read_offset[P0] is None  # so 10..56, delivered again, are not dropped
     assert consumer._read_offset[CHANGELOG] == 9  # the tables' recovery keeps Faust's filter
+
+
+def test_a_failed_seek_back_is_reported_and_tried_again_later(
+    consumer: AtLeastOnceConsumer, caplog: pytest.LogCaptureFixture
+) -> None:
+    seek_after_rebalance(consumer, {P0: 10}, {P0: 0})
+    done(consumer, P0, 11)
+
+    async def seek(tp: TP, offset: int) -> None:
+        raise RuntimeError("partition no longer assigned")
+
+    consumer.seek = seek  # type: ignore[method-assign]
+    asyncio.run(consumer.reread_held_back(5, now=0.0))
+    assert asyncio.run(consumer.reread_held_back(5, now=5.0)) == []
+    assert "could not seek back: RuntimeError" in caplog.text
