@@ -43,7 +43,7 @@ __all__ = [
 
 #: Where the packaged artifacts live, and the one the service loads by default.
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_HEAD_VERSION = "minilm-context-v6"
+DEFAULT_HEAD_VERSION = "minilm-sentence-v7"
 
 
 def shipped_artifact() -> Path:
@@ -156,6 +156,11 @@ class Manifest(_File):
         description="articles of at most this many kept sentences (wire flashes) use short_weights "
         "and the short thresholds",
     )
+    short_words: Annotated[int, Field(ge=1, strict=True)] | None = Field(
+        None,
+        description="with short_sentences: a short article also has at most this many kept words "
+        "(absent: the sentence bound alone)",
+    )
     short_weights: Weights | None = None
     hyperparameters: Hyperparameters
     data: DataFile
@@ -180,6 +185,8 @@ class Manifest(_File):
             raise ValueError("long_words and long_weights go together: one is missing")
         if (self.short_sentences is None) != (self.short_weights is None):
             raise ValueError("short_sentences and short_weights go together: one is missing")
+        if self.short_words is not None and self.short_sentences is None:
+            raise ValueError("short_words needs short_sentences")
         return self
 
 

@@ -219,9 +219,9 @@ PASSAGE, LONG, SHORT = 0, 1, 2
 class Calibration:
     """Component weights and thresholds for passages, (when ``long_words`` is set) for articles
     of more than ``long_words`` words, and (when ``short_sentences`` is set) for articles of at
-    most ``short_sentences`` kept sentences — wire flashes, which the sentence model judges
-    mainly. ``sentence_thresholds``: the sentence model's probability at which a sentence is
-    evidence."""
+    most ``short_sentences`` kept sentences and (when ``short_words`` is set) at most
+    ``short_words`` kept words: wire flashes, which the sentence model judges mainly.
+    ``sentence_thresholds``: the sentence model's probability at which a sentence is evidence."""
 
     weights: Weights
     thresholds: np.ndarray  # [k]
@@ -229,6 +229,7 @@ class Calibration:
     long_weights: Weights | None = None
     long_thresholds: np.ndarray | None = None  # [k]
     short_sentences: int | None = None
+    short_words: int | None = None
     short_weights: Weights | None = None
     short_thresholds: np.ndarray | None = None  # [k]
     sentence_thresholds: np.ndarray | None = None  # [k]
@@ -249,10 +250,13 @@ class Calibration:
 
     def buckets(self, words: np.ndarray, n_sentences: np.ndarray | None = None) -> np.ndarray:
         """Per article, PASSAGE, LONG or SHORT: short (at most ``short_sentences`` kept
-        sentences) before long (more than ``long_words`` words)."""
+        sentences and ``short_words`` kept words) before long (more than ``long_words`` words)."""
         out = np.where(self.is_long(words), LONG, PASSAGE)
         if self.short_sentences is not None and n_sentences is not None:
-            out = np.where(np.asarray(n_sentences) <= self.short_sentences, SHORT, out)
+            short = np.asarray(n_sentences) <= self.short_sentences
+            if self.short_words is not None:
+                short &= np.asarray(words) <= self.short_words
+            out = np.where(short, SHORT, out)
         return out
 
     def combine(self, probs: Mapping[str, np.ndarray], buckets: np.ndarray | None = None) -> np.ndarray:
@@ -318,6 +322,7 @@ class Calibration:
             long_weights=m.long_weights,
             long_thresholds=array(t.long_thresholds),
             short_sentences=m.short_sentences,
+            short_words=m.short_words,
             short_weights=m.short_weights,
             short_thresholds=array(t.short_thresholds),
             sentence_thresholds=array(t.sentence_thresholds),

@@ -68,6 +68,14 @@ def _classifier_settings(artifact: str | None, backend: str | None) -> Classifie
     "repeat for several files (default: the packaged codebook examples and context articles).",
 )
 @click.option("--no-supplement", is_flag=True, help="Fit on --data alone.")
+@click.option(
+    "--sentences",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The --data passages' sentences, each labelled on its own (dev-sentences.jsonl): adds the "
+    "sentence model, the wire-flash calibration and evidence by sentence.",
+)
+@click.option("--head-version", default=None, help="The artifact's head_version (default: the shipped one).")
 def train_command(
     *,
     data: str,
@@ -82,12 +90,15 @@ def train_command(
     epochs: int | None,
     supplement: tuple[str, ...],
     no_supplement: bool,
+    sentences: str | None,
+    head_version: str | None,
 ) -> None:
     """Fit the classifier head and thresholds on labelled passages and write an artifact.
 
     Thresholds come from grouped out-of-fold scores; unless --no-cv, a nested grouped
     cross-validation estimate (thresholds chosen inside each fold) is stored in metrics.json.
     """
+    from streams.classifier.artifact import DEFAULT_HEAD_VERSION
     from streams.training import recipe
     from streams.training.dataset import DEFAULT_SUPPLEMENTS, DatasetError
     from streams.training.train import train
@@ -107,6 +118,8 @@ def train_command(
             finetune_layers=recipe.FINETUNE_LAYERS if finetune_layers is None else finetune_layers,
             epochs=epochs or recipe.EPOCHS,
             supplement=None if no_supplement else supplement or DEFAULT_SUPPLEMENTS,
+            sentences=sentences,
+            head_version=head_version or DEFAULT_HEAD_VERSION,
             progress=lambda msg: click.echo(msg, err=True),
         )
     except DatasetError as e:
@@ -119,6 +132,20 @@ def train_command(
             f"over {recipe.LONG_WORDS} words, the long calibration applies)"
         )
         click.echo(format_metrics(cv["long_articles"], title=title))
+        if cv.get("flash"):
+            title = (
+                "the same folds, each held-out sentence alone as a wire flash "
+                "(the unlabelled passages' sentences as negatives)"
+            )
+            click.echo(format_metrics(cv["flash"], title=title))
+        if cv.get("sentences"):
+            click.echo(format_metrics(cv["sentences"], title="the same, the labelled sentences only"))
+        if cv.get("evidence"):
+            ev = cv["evidence"]
+            click.echo(
+                f"evidence precision (first evidence sentence carries the category): {ev['precision']:.3f} "
+                f"over {ev['signals']} signals"
+            )
     click.echo(f"trained in {metrics.train_seconds} s")
 
 

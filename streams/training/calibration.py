@@ -17,6 +17,7 @@ from streams.training.recipe import (
     SENTENCE_BUCKETS,
     SENTENCE_WEIGHT_GRID,
     SHORT_SENTENCES,
+    SHORT_WORDS,
     is_on,
 )
 
@@ -98,15 +99,19 @@ def calibrate(
     not ``synthetic`` nor ``one_sentence``), the long one on every article over LONG_WORDS
     words, real or synthetic. With ``one_sentence`` rows (single held-out sentences classified
     as one-sentence articles) there is a third, short calibration for articles of at most
-    SHORT_SENTENCES kept sentences (``n_sentences``), chosen on those rows and the real short
-    articles, and the sentence model's evidence thresholds are the F1-best cuts of its
+    SHORT_SENTENCES kept sentences (``n_sentences``) and SHORT_WORDS words, chosen on those rows
+    and the real short articles, and the sentence model's evidence thresholds are the F1-best cuts of its
     probability on the one-sentence rows. A bucket without articles takes the passages'.
     """
     n = len(words)
     synthetic = np.zeros(n, dtype=bool) if synthetic is None else synthetic
     one = np.zeros(n, dtype=bool) if one_sentence is None else one_sentence
     with_short = bool(one.any()) and n_sentences is not None
-    short = (np.asarray(n_sentences) <= SHORT_SENTENCES) if with_short else np.zeros(n, dtype=bool)
+    short = (
+        (np.asarray(n_sentences) <= SHORT_SENTENCES) & (words <= SHORT_WORDS)
+        if with_short
+        else np.zeros(n, dtype=bool)
+    )
     short = short | one if with_short else short
     long = (words > LONG_WORDS) & ~short
     passage = ~long & ~synthetic & ~short
@@ -133,6 +138,7 @@ def calibrate(
             weights_long,
             long_thresholds,
             short_sentences=SHORT_SENTENCES,
+            short_words=SHORT_WORDS,
             short_weights=found[2][0],
             short_thresholds=found[2][1],
             sentence_thresholds=sentence_thresholds(oof, y, one) if "sentence" in oof else None,

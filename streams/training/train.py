@@ -75,9 +75,10 @@ def train(
 
     ``sentences``: the file of the labelled passages' sentences, each labelled on its own
     (``dev-sentences.jsonl``). With it the head gains the sentence model (component
-    ``sentence``, fitted on the sentence labels), a calibration for articles of at most two
-    sentences chosen on single held-out sentences, and evidence by the sentence model —
-    measured, not shipped (docs/MODEL_CARD.md); without it, the head of ``minilm-context-v6``.
+    ``sentence``, fitted on the sentence labels), a calibration for wire flashes (at most two
+    sentences and SHORT_WORDS words) chosen on single held-out sentences, and evidence by the
+    sentence model: the shipped ``minilm-sentence-v7``. Without it, the head of
+    ``minilm-context-v6`` (four components, passage and long calibrations).
     """
     say = progress or (lambda msg: log.info("%s", msg))
     t0 = time.monotonic()
@@ -158,6 +159,7 @@ def train(
         long_words=LONG_WORDS,
         long_weights=cal.long_weights,
         short_sentences=cal.short_sentences,
+        short_words=cal.short_words,
         short_weights=cal.short_weights,
         hyperparameters=_hyperparameters(finetune_layers, epochs, threshold_folds, seed),
         data=DataFile(path=Path(data.path).name, sha256=data.sha256, n=len(data.articles)),
@@ -245,6 +247,7 @@ def write_artifact(
         "long_words": cal.long_words,
         "long_weights": cal.long_weights,
         "short_sentences": cal.short_sentences,
+        "short_words": cal.short_words,
         "short_weights": cal.short_weights,
     }
     manifest = Manifest.model_validate({**manifest.model_dump(), **calibrated})
@@ -267,7 +270,8 @@ def write_artifact(
         long_method="max F1 on the same folds' synthetic long articles (and passages) "
         f"of more than {cal.long_words} words",
         short_method="max F1 on the same folds' single held-out sentences, each classified as a "
-        f"one-sentence article (and passages of at most {cal.short_sentences} sentences)",
+        f"one-sentence article (and passages of at most {cal.short_sentences} sentences and "
+        f"{cal.short_words} words)",
         sentence_method="max F1 of the sentence model's probability on the same folds' single "
         "held-out sentences: a sentence at or above it is evidence",
     )

@@ -12,7 +12,6 @@ import pytest
 from schemas.events import Article
 from streams.classifier.artifact import DataFile, Manifest, shipped_artifact
 from streams.classifier.classifier import EscalationClassifier
-from streams.classifier.sentences import article_spans
 from streams.training import recipe
 from streams.training.components import fit_components, predict_components
 from streams.training.crossval import calibrate_rows, out_of_fold
@@ -21,6 +20,7 @@ from streams.training.features import build_training_features
 from streams.training.sentence_data import load_sentence_set
 from streams.training.train import write_artifact
 from tests.support.corpus import ALL_ARTICLES
+from tests.support.sentence_files import write_sentence_file
 
 pytestmark = pytest.mark.model
 
@@ -33,24 +33,7 @@ def test_the_service_reproduces_the_training_scores(tmp_path: Path) -> None:
     data_path = tmp_path / "labelled.jsonl"
     rows = [{"id": i, "title": t, "body": b, "labels": sorted(ls)} for i, t, b, ls in ALL_ARTICLES]
     data_path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    # the sentence file: each sentence of a labelled article labelled with the article's labels
-    # (what matters here is that training and serving score alike, not the labels)
-    sentence_rows = [
-        {
-            "id": str(i),
-            "n": n,
-            "field": s.field,
-            "start": s.start,
-            "end": s.end,
-            "text": s.text,
-            "labels": sorted(ls),
-        }
-        for i, t, b, ls in ALL_ARTICLES
-        if ls
-        for n, s in enumerate(article_spans(t, b))
-    ]
-    sentences_path = tmp_path / "labelled-sentences.jsonl"
-    sentences_path.write_text("".join(json.dumps(r) + "\n" for r in sentence_rows), encoding="utf-8")
+    sentences_path = write_sentence_file(tmp_path / "labelled-sentences.jsonl")
     data = load_dataset(data_path)
     weights = dict(recipe.WEIGHTS_SENTENCES)
     # the short codebook examples join every fit, so that every fold sees every category

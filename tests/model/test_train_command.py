@@ -20,16 +20,19 @@ from schemas.events import Article
 from streams.classifier.artifact import Artifact, Metrics
 from streams.classifier.classifier import EscalationClassifier
 from streams.cli.model import train_command
+from streams.training import recipe
 from streams.training.dataset import DEFAULT_SUPPLEMENT
 from tests.support.corpus import ALL_ARTICLES, ESCALATIONS
+from tests.support.sentence_files import write_sentence_file
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
-def _train(data: Path, out: Path, seed: int) -> None:
+def _train(data: Path, out: Path, seed: int, *extra: str) -> None:
     result = CliRunner().invoke(
         train_command,
         [
+            *extra,
             "--data",
             str(data),
             "--out",
@@ -112,3 +115,28 @@ def test_trained_artifact_loads_and_fits_its_training_data(trained: tuple[Path, 
     )
     # a head fitted on these very texts must recall most of them (a broken fit recalls none)
     assert hits >= 4, [(o.scores, labels) for o, (*_, labels) in zip(out, ESCALATIONS, strict=False)]
+
+
+def test_train_with_the_sentence_file_adds_the_flash_calibration(
+    trained: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    data, _, _ = trained
+    sentences = write_sentence_file(tmp_path / "sentences.jsonl")
+    out = tmp_path / "with-sentences"
+    _train(data, out, 0, "--sentences", str(sentences), "--head-version", "test-sentences-1")
+    artifact = Artifact.read(out)
+    manifest, thresholds = artifact.manifest, artifact.thresholds
+    assert manifest.head_version == "test-sentences-1"
+    assert manifest.short_sentences == recipe.SHORT_SENTENCES
+    assert manifest.short_words == recipe.SHORT_WORDS
+    assert thresholds.short_thresholds is not None
+    assert thresholds.sentence_thresholds is not None
+    assert (out / "sentence_head.npz").is_file()
+    # a one-line flash meets the flash thresholds, a long article of the corpus the others
+    clf = EscalationClassifier(out, backend="torch")
+    flash = Article(id="flash", title="", body=ESCALATIONS[0][2].split(". ")[0] + ".")
+    long = Article(id="long", title=ESCALATIONS[0][1], body=" ".join(b for _, _, b, _ in ESCALATIONS[:4]))
+    _, per_article, _, _ = clf.score([flash, long])
+    short = [thresholds.short_thresholds[c] for c in CATEGORIES]
+    assert np.allclose(per_article[0], short, atol=1e-6)
+    assert not np.allclose(per_article[1], short, atol=1e-6)

@@ -26,7 +26,7 @@ from streams.classifier.head import (
 from streams.training.calibration import calibrate, choose_category_weights
 from streams.training.dataset import load_dataset
 from streams.training.features import Features
-from streams.training.recipe import LONG_WORDS, SHORT_SENTENCES
+from streams.training.recipe import LONG_WORDS, SHORT_SENTENCES, SHORT_WORDS
 from streams.training.sentence_data import span_labels
 
 K = len(CATEGORIES)
@@ -53,6 +53,31 @@ def test_short_articles_are_routed_before_long_ones() -> None:
     assert cal.buckets(words, n_sentences).tolist() == [PASSAGE, LONG, SHORT, SHORT]
     # without sentence counts (and in an artifact without a short calibration): by length only
     assert cal.buckets(words).tolist() == [PASSAGE, LONG, PASSAGE, LONG]
+
+
+def test_a_short_passage_of_long_sentences_is_judged_as_a_passage() -> None:
+    cal = _calibration()
+    cal.short_words = SHORT_WORDS
+    words = np.array([SHORT_WORDS, SHORT_WORDS + 1, 20, LONG_WORDS + 1])
+    n_sentences = np.array([SHORT_SENTENCES, SHORT_SENTENCES, 1, 1])
+    assert cal.buckets(words, n_sentences).tolist() == [SHORT, PASSAGE, SHORT, LONG]
+
+
+def test_calibrate_chooses_the_short_calibration_without_short_passages_of_many_words() -> None:
+    # a two-sentence passage of 80 words goes with the passages: had it been in the short
+    # bucket, the word model it alone separates would have been weighed there
+    y = np.tile(np.array([1, 0] * 6)[:, None], (1, K))
+    word = np.where(y == 1, 0.8, 0.2).astype(float)
+    sentence = np.full((12, K), 0.5)
+    sentence[6:] = np.where(y[6:] == 1, 0.9, 0.1)
+    oof = {"word": word, "sentence": sentence}
+    words = np.array([80] * 6 + [20] * 6)
+    n_sentences = np.array([2] * 6 + [1] * 6)
+    one = np.array([False] * 6 + [True] * 6)
+    cal = calibrate(oof, y, words, {"word": 1.0, "sentence": 1.0}, n_sentences=n_sentences, one_sentence=one)
+    assert cal.short_words == SHORT_WORDS
+    assert cal.buckets(words, n_sentences).tolist() == [PASSAGE] * 6 + [SHORT] * 6
+    assert np.array_equal(cal.predict(oof, words, n_sentences), y)
 
 
 def test_each_bucket_uses_its_weights_and_thresholds() -> None:
@@ -148,6 +173,11 @@ def _artifact(tmp_path: Path, manifest: dict[str, object], thresholds: dict[str,
             "short_sentences .* and short_thresholds .* go together",
         ),
         ({"short_sentences": 0, "short_weights": {"word": 1.0}}, {}, "greater than or equal to 1"),
+        (
+            {"short_sentences": None, "short_weights": None, "short_words": 45},
+            {"short_thresholds": None},
+            "short_words needs short_sentences",
+        ),
     ],
 )
 def test_inconsistent_short_calibration_fails_when_the_artifact_loads(
